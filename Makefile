@@ -1,0 +1,47 @@
+# Two commands for a fresh machine: `make run` (install + start the app), `make test` (install + run the tests).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The offline bundle (ImageNet weights + tf_flowers photos) beside the project, if there is one.
+export TLL_OFFLINE_BUNDLE ?= $(abspath $(wildcard ../shared))
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+PORT ?= 8501
+
+.PHONY: run test install install-dev browser-deps lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# Debian's Chromium for the browser tests (no browser download: Playwright drives /usr/bin/chromium).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+test: install-dev browser-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q --durations=15
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) bench/bench_cache.py
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache

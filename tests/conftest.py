@@ -1,0 +1,56 @@
+"""Shared test set-up: the offline bundle in ../shared and a private cache folder per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FLOWERS = SHARED / "flowers"
+sys.path.insert(0, str(ROOT))
+
+if not FLOWERS.is_dir():  # pragma: no cover - the assets are part of the test environment
+    raise pytest.UsageError(f"The tests need the offline bundle at {SHARED} (flowers/ and keras/models/).")
+
+os.environ["TLL_OFFLINE_BUNDLE"] = str(SHARED)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# A cache private to this test run: tests must not depend on what an earlier run left behind.
+_CACHE = Path(tempfile.mkdtemp(prefix="tll-test-cache-"))
+os.environ["TLL_CACHE_DIR"] = str(_CACHE)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def flowers_dir() -> Path:
+    return FLOWERS
+
+
+@pytest.fixture
+def small_flowers(tmp_path) -> Path:
+    """12 photos of each of 3 flower classes, copied into a class-folder layout."""
+    return make_flower_subset(tmp_path / "small", classes=("daisy", "roses", "tulips"), per_class=12)
+
+
+def make_flower_subset(target: Path, classes=("daisy", "roses", "tulips"), per_class=12, layout="class") -> Path:
+    """Real tf_flowers photos copied into ``target``: ``layout`` "class" (one folder per class)
+    or "split" (train/ val/ test/ of class folders, 60/20/20)."""
+    for name in classes:
+        photos = sorted((FLOWERS / name).glob("*.jpg"))[:per_class]
+        for i, photo in enumerate(photos):
+            if layout == "split":
+                split = "train" if i < per_class * 0.6 else "val" if i < per_class * 0.8 else "test"
+                folder = target / split / name
+            else:
+                folder = target / name
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(photo, folder / photo.name)
+    return target
