@@ -61,6 +61,11 @@ def find_weight_file(file_name: str) -> Path | None:
     return None
 
 
+def downloads_allowed() -> bool:
+    """False when ``TLL_NO_DOWNLOADS=1``: an offline classroom skips download attempts and their timeouts."""
+    return os.environ.get("TLL_NO_DOWNLOADS", "").strip().lower() not in ("1", "true", "yes")
+
+
 def cache_dir() -> Path:
     """Our own on-disk cache (features, decoded tf_flowers export). ``TLL_CACHE_DIR`` overrides."""
     value = os.environ.get("TLL_CACHE_DIR", "").strip()

@@ -148,7 +148,8 @@ def _unwrap(folder: Path) -> Path:
     while True:
         subdirs = _visible_subdirs(folder)
         files = [p for p in folder.iterdir() if p.is_file() and looks_like_image(p)]
-        if len(subdirs) == 1 and not files and _find_split_folders(folder) is None:
+        inner_has_photos = len(subdirs) == 1 and any(looks_like_image(p) for p in subdirs[0].iterdir())
+        if len(subdirs) == 1 and not files and not inner_has_photos and _find_split_folders(folder) is None:
             folder = subdirs[0]
         else:
             return folder
@@ -203,7 +204,7 @@ def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -
         class_names = sorted(set().union(*(per_split[s].keys() for s in SPLITS)))
     else:
         layout = "class-folders"
-        by_class = _scan_class_folders(root, skipped)
+        by_class = _drop_duplicate_photos(_scan_class_folders(root, skipped), skipped)
         class_names = sorted(by_class)
         per_split = split_per_class(by_class, seed)
     _check_trainable(class_names, per_split)
@@ -217,6 +218,22 @@ def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -
     }
     _drop_duplicates_across_splits(splits, skipped)
     return Dataset(class_names, splits, source or f"your photos in {root}", layout, str(root), skipped)
+
+
+def _drop_duplicate_photos(by_class: dict[str, list[Path]], skipped: list[SkippedFile]) -> dict[str, list[Path]]:
+    """Identical files are one photo: keep the first, before splitting, so the split stays 70/15/15."""
+    seen: dict[str, Path] = {}
+    result = {}
+    for name, photos in by_class.items():
+        kept = []
+        for path in photos:
+            first = seen.setdefault(file_digest(str(path)), path)
+            if first != path:
+                skipped.append(SkippedFile(str(path), f"duplicate of {first.parent.name}/{first.name}"))
+            else:
+                kept.append(path)
+        result[name] = kept
+    return result
 
 
 def _drop_duplicates_across_splits(splits: dict[str, list[ImageItem]], skipped: list[SkippedFile]) -> None:
@@ -256,6 +273,11 @@ def load_tf_flowers(seed: int = 42) -> Dataset:
     bundle = config.bundle_flowers_dir()
     if bundle is not None:
         return load_folder(bundle, seed, source=f"tf_flowers offline copy at {bundle} (tensorflow-datasets not used)")
+    if not config.downloads_allowed():
+        raise DatasetError(
+            "tf_flowers is not on this machine, downloads are switched off (TLL_NO_DOWNLOADS) and no offline "
+            "copy is configured. Set TLL_OFFLINE_BUNDLE to a folder holding flowers/<class>/*.jpg."
+        )
     try:
         _export_tf_flowers(exported)
     except Exception as error:  # noqa: BLE001 - tfds raises many kinds of network errors

@@ -179,14 +179,19 @@ def build_base(key: str, image_size: int, pretrained: bool = True, seed: int = 4
     if local is not None:
         base = constructor(include_top=False, weights=str(local), input_shape=shape, **spec.kwargs, **extra)
         return base, WeightsInfo(True, _file_sha256(local), f"ImageNet weights from {local}")
+    looked = ", ".join(str(d) for d in config.weight_search_dirs()) or "no local folders"
+    advice = "Put the file in ~/.keras/models or set TLL_OFFLINE_BUNDLE to a folder with keras/models/ inside."
+    if not config.downloads_allowed():
+        raise WeightsUnavailable(
+            f"No pretrained ImageNet weights for {spec.name}: {spec.weight_file} is not in {looked}, "
+            f"and downloads are switched off (TLL_NO_DOWNLOADS). {advice}"
+        )
     try:
         base = constructor(include_top=False, weights="imagenet", input_shape=shape, **spec.kwargs, **extra)
     except Exception as error:  # noqa: BLE001 - a failed download surfaces as many error types
-        looked = ", ".join(str(d) for d in config.weight_search_dirs()) or "no local folders"
         raise WeightsUnavailable(
             f"No pretrained ImageNet weights for {spec.name}: {spec.weight_file} is not in {looked}, "
-            f"and the download failed ({type(error).__name__}). Put the file in ~/.keras/models or set "
-            "TLL_OFFLINE_BUNDLE to a folder with keras/models/ inside."
+            f"and the download failed ({type(error).__name__}). {advice}"
         ) from None
     return base, WeightsInfo(True, f"keras-download-{spec.weight_file}", "ImageNet weights downloaded by Keras")
 

@@ -259,7 +259,7 @@ def train(cfg: TrainConfig, on_epoch=None, on_progress=None, should_stop=None, d
     ``should_stop() -> bool`` (checked between batches; what was trained so far is kept)."""
     cfg.validate()
     keras = _keras()
-    from core.models import build_classifier, head_layers, trainable_counts, unfreeze_top
+    from core.models import build_classifier, trainable_counts
 
     t0 = time.perf_counter()
     dataset = dataset or data.load_dataset(cfg.data, cfg.seed)
@@ -377,27 +377,24 @@ def _cached_features(cfg, dataset, base, preprocess, k, mode, weights, tracker, 
     front_outputs = len(front.outputs)
     fresh: dict[str, np.ndarray] = {}
     dropped_before = len(dataset.skipped)
-    for split_name in data.SPLITS:
-        images, labels = data.decode_split(dataset, split_name, cfg.image_size)
-        tracker.step(EXTRACT, f"Reading {split_name} photos") if split_name == "train" else None
-        result = feats.run_front(front, preprocess, images, batch,
-                                 lambda s, n: tracker.step(EXTRACT, f"Frozen base on {split_name} photos"),
+    def extract(images: np.ndarray, message: str) -> list[np.ndarray]:
+        result = feats.run_front(front, preprocess, images, batch, lambda s, n: tracker.step(EXTRACT, message),
                                  tracker.stop_now)
         if result is None:
             raise StopRequested
-        for j, array in enumerate(result):
+        return result
+
+    for split_name in data.SPLITS:
+        images, labels = data.decode_split(dataset, split_name, cfg.image_size)
+        if split_name == "train":
+            tracker.step(EXTRACT, "Reading photos")
+        for j, array in enumerate(extract(images, f"Frozen base on {split_name} photos")):
             fresh[f"{split_name}_{j}"] = array
         fresh[f"{split_name}_labels"] = labels
-        if split_name == "train" and views:
-            for v in range(views):
-                augmented = augment_images(images, cfg.augment_ops, cfg.seed * 1000 + v)
-                result = feats.run_front(front, preprocess, augmented, batch,
-                                         lambda s, n: tracker.step(EXTRACT, f"Augmented view {v + 1}/{views}"),
-                                         tracker.stop_now)
-                if result is None:
-                    raise StopRequested
-                for j, array in enumerate(result):
-                    fresh[f"aug{v}_{j}"] = array
+        for v in range(views if split_name == "train" else 0):
+            augmented = augment_images(images, cfg.augment_ops, cfg.seed * 1000 + v)
+            for j, array in enumerate(extract(augmented, f"Augmented view {v + 1}/{views}")):
+                fresh[f"aug{v}_{j}"] = array
     new_drops = dataset.skipped[dropped_before:]
     drops = {"dropped_paths": np.array([s.path for s in new_drops], dtype=str),
              "dropped_reasons": np.array([s.reason for s in new_drops], dtype=str)}

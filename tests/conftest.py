@@ -20,6 +20,7 @@ if not FLOWERS.is_dir():  # pragma: no cover - the assets are part of the test e
 
 os.environ["TLL_OFFLINE_BUNDLE"] = str(SHARED)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["TLL_NO_DOWNLOADS"] = "1"  # tests never touch the internet
 # A cache private to this test run: tests must not depend on what an earlier run left behind.
 _CACHE = Path(tempfile.mkdtemp(prefix="tll-test-cache-"))
 os.environ["TLL_CACHE_DIR"] = str(_CACHE)
