@@ -1,0 +1,102 @@
+"""Grad-CAM (core.explain): the heatmap's resolution, range and dependence on the class; the overlay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import FLOWERS, make_flower_subset
+from PIL import Image
+
+from core.explain import feature_map_size, grad_cam, jet, overlay
+from core.predict import classify_array, prepare_photo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from core.train import TrainConfig, train
+
+    folder = make_flower_subset(tmp_path_factory.mktemp("explain") / "small", classes=("daisy", "sunflowers", "tulips"),
+                                per_class=30)
+    return train(TrainConfig(data=str(folder), epochs1=5, epochs2=0, unfreeze=0, image_size=96))
+
+
+def _photo(class_name: str, size: int, index: int = 0) -> np.ndarray:
+    return prepare_photo(sorted((FLOWERS / class_name).glob("*.jpg"))[index], size)[1]
+
+
+def test_heatmap_has_the_last_feature_map_shape_and_range(trained):
+    from core.models import base_of
+
+    model = trained.model
+    x = _photo("sunflowers", 96)
+    heatmap = grad_cam(model, x)
+    assert heatmap.shape == (3, 3) == feature_map_size(model) == tuple(base_of(model).output.shape[1:3])
+    assert heatmap.dtype == np.float32
+    assert heatmap.min() >= 0.0 and heatmap.max() == pytest.approx(1.0)
+    assert heatmap.std() > 0.01  # not constant
+
+
+def test_default_class_is_the_prediction_and_class_index_matters(trained):
+    model = trained.model
+    x = _photo("daisy", 96, 3)
+    best = int(np.argmax(classify_array(model, x)))
+    np.testing.assert_allclose(grad_cam(model, x), grad_cam(model, x, best), atol=1e-6)
+    maps = [grad_cam(model, x, i) for i in range(len(trained.class_names))]
+    assert any(not np.allclose(maps[0], other, atol=1e-3) for other in maps[1:])
+    for heatmap in maps:
+        assert heatmap.shape == (3, 3) and 0.0 <= heatmap.min() and heatmap.max() <= 1.0
+    with pytest.raises(ValueError):
+        grad_cam(model, x, len(trained.class_names))
+
+
+def test_grad_cam_leaves_the_model_alone(trained):
+    from core.models import base_of
+
+    model = trained.model
+    before = [w.copy() for w in model.get_weights()]
+    trainable = base_of(model).trainable
+    grad_cam(model, _photo("tulips", 96), 1)
+    assert base_of(model).trainable == trainable
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_5x5_at_160_pixels():
+    from core.models import build_classifier
+    from core.train import shared_base
+
+    base, _ = shared_base("mobilenet_v2", 160, True, 42)
+    model = build_classifier(base, 4)  # an untrained head is enough to check shapes
+    x = _photo("roses", 160)
+    maps = [grad_cam(model, x, i) for i in range(4)]
+    assert all(m.shape == (5, 5) for m in maps)
+    assert all(m.max() == pytest.approx(1.0) for m in maps if m.max() > 0)
+    assert any(not np.allclose(maps[0], m) for m in maps[1:])
+
+
+def test_overlay_matches_the_photo_size():
+    photo = Image.new("RGB", (333, 217), (30, 90, 40))
+    heatmap = np.array([[0, 0.5, 1], [0, 0.2, 0.4], [0.1, 0.1, 0.1]], dtype=np.float32)
+    result = overlay(photo, heatmap)
+    assert result.size == photo.size and result.mode == "RGB"
+    assert overlay(photo, heatmap, alpha=0.0).tobytes() == photo.tobytes()
+    pixels = np.asarray(overlay(photo, heatmap, alpha=1.0))
+    assert pixels[0, -1, 0] > 100 and pixels[0, -1, 2] < 50  # hot corner: red
+    assert pixels[-1, 0, 2] > 100 and pixels[-1, 0, 0] < 50  # cold corner: blue
+    with pytest.raises(ValueError):
+        overlay(photo, heatmap, alpha=2)
+
+
+def test_overlay_on_a_prepared_photo(trained):
+    display, x = prepare_photo(sorted((FLOWERS / "sunflowers").glob("*.jpg"))[1], 96)
+    result = overlay(display, grad_cam(trained.model, x))
+    assert result.size == display.size
+
+
+def test_jet_colour_map_ends():
+    colours = jet(np.array([0.0, 0.5, 1.0]))
+    assert colours.dtype == np.uint8 and colours.shape == (3, 3)
+    assert colours[0, 2] > colours[0, 0]  # 0 is blue
+    assert colours[1, 1] == 255  # the middle is green
+    assert colours[2, 0] > colours[2, 2]  # 1 is red
