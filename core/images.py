@@ -5,6 +5,7 @@ Plain Python + Pillow + NumPy: no TensorFlow here.
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,10 @@ except ImportError:  # pragma: no cover - depends on the machine
 # a "decompression bomb" (tiny file, gigantic canvas) does not.
 MAX_IMAGE_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# Pillow warns between 1x and 2x the limit (and refuses above 2x): we check every size ourselves
+# (``open_rgb``, ``core.data.quick_check``), so the warning is noise. A process-wide filter, because
+# ``warnings.catch_warnings`` is not thread-safe and Streamlit runs each session in its own thread.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 IMAGE_SUFFIXES = {
     ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif",
@@ -52,7 +57,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if getattr(image, "is_animated", False):
         image.seek(0)
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+    if image.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (image.mode == "P" and "transparency" in image.info):
         image = image.convert("RGBA")
         background = Image.new("RGB", image.size, (255, 255, 255))
         background.paste(image, mask=image.getchannel("A"))
@@ -60,8 +65,16 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         array = np.asarray(image, dtype=np.float64)
         top = array.max() or 1.0
-        image = Image.fromarray((array * (255.0 / top)).astype(np.uint8), mode="L")
+        image = Image.fromarray(np.clip(array * (255.0 / top), 0, 255).astype(np.uint8), mode="L")
     return image.convert("RGB")
+
+
+def too_large_reason(error: Exception) -> str:
+    """``"too large: 900,000,000 pixels (limit 50,000,000)"`` for Pillow's DecompressionBombError, which
+    refuses before we see the size and says "could be decompression bomb DOS attack"."""
+    found = re.search(r"\((\d+) pixels\)", str(error))
+    pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+    return f"too large: {pixels} (limit {MAX_IMAGE_PIXELS:,})"
 
 
 def open_rgb(source, draft_size: int | None = None) -> Image.Image:
@@ -70,9 +83,8 @@ def open_rgb(source, draft_size: int | None = None) -> Image.Image:
     ``draft_size`` lets JPEG decoding skip detail we would throw away when shrinking anyway.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source)
+        # ``with``: a multi-frame file (GIF, TIFF) otherwise stays open until garbage collection.
+        with Image.open(source) as image:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise ImageProblem(f"too large: {width}x{height} pixels (limit {MAX_IMAGE_PIXELS:,})")
@@ -83,7 +95,7 @@ def open_rgb(source, draft_size: int | None = None) -> Image.Image:
     except ImageProblem:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageProblem(f"too large: {error}") from None
+        raise ImageProblem(too_large_reason(error)) from None
     except UnidentifiedImageError:
         raise ImageProblem("not an image Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as error:
