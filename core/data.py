@@ -17,7 +17,14 @@ import numpy as np
 from PIL import Image
 
 from core import config
-from core.images import MAX_IMAGE_PIXELS, ImageProblem, is_hidden_or_system, load_array, looks_like_image
+from core.images import (
+    MAX_IMAGE_PIXELS,
+    ImageProblem,
+    is_hidden_or_system,
+    load_array,
+    looks_like_image,
+    too_large_reason,
+)
 
 SPLITS = ("train", "val", "test")
 SPLIT_FOLDER_NAMES = {"train": ("train", "training"), "val": ("val", "valid", "validation"), "test": ("test", "testing")}
@@ -99,8 +106,8 @@ def quick_check(path: Path) -> str | None:
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except Image.DecompressionBombError:
-        return f"too large (over {MAX_IMAGE_PIXELS:,} pixels)"
+    except Image.DecompressionBombError as error:
+        return too_large_reason(error)
     except Exception:  # noqa: BLE001 - any Pillow failure means "not an image we can read"
         return "not an image Pillow can read"
     if width * height > MAX_IMAGE_PIXELS:
@@ -257,10 +264,12 @@ def load_dataset(spec: str = TF_FLOWERS, seed: int = 42) -> Dataset:
         return load_tf_flowers(seed)
     path = Path(spec).expanduser()
     if path.suffix.lower() == ".zip" and path.is_file():
-        from core.upload import extract_zip_to_temp
+        from core.upload import unpack_zip_to_temp
 
-        folder = extract_zip_to_temp(path)
-        return load_folder(folder, seed, source=f"your photos from {path.name}")
+        folder, extraction = unpack_zip_to_temp(path)
+        dataset = load_folder(folder, seed, source=f"your photos from {path.name}")
+        dataset.skipped[:0] = [SkippedFile(f"{path.name}: {s.name}", s.reason) for s in extraction.problems]
+        return dataset
     return load_folder(path, seed)
 
 

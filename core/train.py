@@ -58,7 +58,7 @@ class TrainConfig:
     dropout: float = 0.3
     pretrained: bool = True
     use_cache: bool = True
-    jit_compile: bool | str = "auto"
+    jit_compile: bool = False  # XLA measured slower here: 6x on the phase-2 top on a 2-core CPU (README)
 
     def validate(self) -> None:
         base_spec(self.base)
