@@ -42,3 +42,12 @@ def read_metadata(path: str | Path) -> dict:
         if METADATA_NAME not in archive.namelist():
             raise ValueError(f"{Path(path).name} was not saved by Transfer Learning Lab (no class names inside)")
         return json.loads(archive.read(METADATA_NAME))
+
+
+def model_bytes(result) -> bytes:
+    """The saved ``.keras`` file as bytes (for a download button)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tll-export-") as folder:
+        path = save_trained_model(result, Path(folder) / "model.keras")
+        return path.read_bytes()

@@ -335,3 +335,20 @@ def architecture_facts(key: str) -> ArchitectureFacts:
         cache_file.write_text(json.dumps(table, indent=1))
     spec = base_spec(key)
     return ArchitectureFacts(key=key, default_size=spec.default_size, **table[key])
+
+
+def build_scratch_cnn(num_classes: int, image_size: int, seed: int = 42):
+    """The previous lesson's small CNN, trained from random weights: the baseline transfer learning beats."""
+    keras = _import_keras()
+    layers = keras.layers
+    init = keras.initializers.GlorotUniform
+    inputs = keras.Input(shape=(image_size, image_size, 3), name="pixels")
+    x = preprocess_layer_class()("lesson", name="preprocess")(inputs)
+    for i, filters in enumerate((32, 64, 128)):
+        x = layers.Conv2D(filters, 3, activation="relu", padding="same", kernel_initializer=init(seed + i))(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.Dense(128, activation="relu", kernel_initializer=init(seed + 10), name="head_dense")(x)
+    x = layers.Dropout(0.3, seed=seed, name="head_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer=init(seed + 11), name="predictions")(x)
+    return keras.Model(inputs, outputs, name="cnn_from_scratch")

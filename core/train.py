@@ -22,7 +22,7 @@ from core import config, data, features
 from core.evaluate import evaluate_probabilities, misclassified
 from core.models import BASES, DEFAULT_BASE, IMAGE_SIZES, base_spec, preprocessing_mode
 
-PHASE1, PHASE2, EXTRACT = "head", "fine-tune", "features"
+PHASE1, PHASE2, EXTRACT, SCRATCH = "head", "fine-tune", "features", "scratch"
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,22 @@ def augment_images(images: np.ndarray, ops: AugmentConfig, seed: int) -> np.ndar
     return np.clip(np.asarray(out), 0, 255).astype(np.uint8)
 
 
+def preview_augmentations(photo: str, ops: AugmentConfig, size: int, n: int = 6, seed: int = 0) -> np.ndarray:
+    """``n`` random augmentations of one photo, for the preview grid."""
+    from core.images import load_array
+
+    image = load_array(photo, size)
+    return augment_images(np.repeat(image[None], n, axis=0), ops, seed)
+
+
+def unfreeze_preview(base_key: str, k: int) -> dict:
+    """Trainable/frozen counts of a base for "unfreeze the top k" (architecture only, any weights)."""
+    from core.models import trainable_counts
+
+    base, _ = shared_base(base_key, 96, pretrained=False, seed=0)
+    return trainable_counts(base, k)
+
+
 def _fit_epochs(model, x_train, y_train, x_val, y_val, cfg: TrainConfig, phase: str, epochs: int,
                 first_epoch: int, tracker: _Tracker, history: list, on_epoch, view_of_epoch=None):
     """Train epoch by epoch with our own seeded shuffle, so cached and uncached runs see the same batches."""
@@ -212,7 +228,8 @@ def _fit_epochs(model, x_train, y_train, x_val, y_val, cfg: TrainConfig, phase: 
         order = np.random.default_rng([cfg.seed, epoch]).permutation(n)
         x_epoch = view_of_epoch(epoch) if view_of_epoch else x_train
         xs = [a[order] for a in x_epoch] if isinstance(x_epoch, list) else x_epoch[order]
-        label = f"{'Phase 1' if phase == PHASE1 else 'Phase 2'} epoch {i + 1}/{epochs}"
+        name = {PHASE1: "Phase 1", PHASE2: "Phase 2"}.get(phase, "From scratch")
+        label = f"{name} epoch {i + 1}/{epochs}"
         start = time.perf_counter()
         fit = model.fit(
             xs, y_train[order], batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0,
@@ -505,6 +522,40 @@ def _train_uncached(cfg, dataset, base, model, k, tracker, history, on_epoch, ti
         probs = model.predict(x_test, batch_size=64, verbose=0)
         timings["phase_test_accuracy"]["phase2"] = float((probs.argmax(1) == y_test).mean())
     return probs, y_test
+
+
+def train_from_scratch(cfg: TrainConfig, on_epoch=None, on_progress=None, should_stop=None,
+                       dataset=None) -> TrainResult:
+    """Kiran's baseline: a small CNN from random weights, ``epochs1 + epochs2`` epochs at ``lr1``."""
+    cfg.validate()
+    keras = _keras()
+    from core.models import build_scratch_cnn
+
+    t0 = time.perf_counter()
+    dataset = dataset or data.load_dataset(cfg.data, cfg.seed)
+    keras.utils.set_random_seed(cfg.seed)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+        data.decode_split(dataset, s, cfg.image_size) for s in data.SPLITS)
+    model = build_scratch_cnn(len(dataset.class_names), cfg.image_size, cfg.seed)
+    epochs = cfg.epochs1 + cfg.epochs2
+    steps = max(1, -(-len(y_train) // cfg.batch_size))
+    tracker = _Tracker({SCRATCH: epochs * steps}, on_progress, should_stop)
+    _compile(model, cfg.lr1, cfg)
+    history: list[EpochRecord] = []
+    stopped = False
+    try:
+        _fit_epochs(model, x_train, y_train, x_val, y_val, cfg, SCRATCH, epochs, 1, tracker, history, on_epoch)
+    except StopRequested:
+        stopped = True
+    probs = model.predict(x_test, batch_size=64, verbose=0)
+    test = evaluate_probabilities(probs, y_test, dataset.class_names)
+    timings = {"total": time.perf_counter() - t0, "phase_test_accuracy": {}}
+    return TrainResult(
+        model=model, class_names=dataset.class_names, config=cfg, history=history, test=test,
+        misclassified=misclassified(probs, y_test, dataset.paths("test"), dataset.class_names),
+        dataset_source=dataset.source, counts=dataset.counts(), skipped=[asdict(s) for s in dataset.skipped],
+        timings=timings, cache={}, stopped=stopped, weights="none: random start, trained from scratch",
+    )
 
 
 def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:

@@ -1,0 +1,1 @@
+"""View helpers shared by pages: plotly figures and small Streamlit pieces (no TensorFlow)."""
