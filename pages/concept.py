@@ -1,0 +1,240 @@
+"""Concept page: what transfer learning is, told through Kiran's flowers, with an unfreeze slider.
+
+A thin view over ``core.architecture``. The layer diagram and parameter counts come from the committed
+MobileNetV2 layer table, so this page opens without TensorFlow; only the "first layer" button loads a
+model. Session state: ``concept_unfreeze`` (slider), ``concept_flower`` / ``concept_upload`` (the photo),
+``concept_maps`` (the last feature maps shown).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+# `streamlit run pages/concept.py` and AppTest.from_file("pages/concept.py") only put pages/ on sys.path.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from core import architecture, models  # noqa: E402
+from core.images import ImageProblem, load_array  # noqa: E402
+
+MAPS_KEY = "concept_maps"
+COLOURS = {"frozen": "#7F9CB8", "trainable": "#F28E2B", "no params": "#D5DBD6", "head": "#F28E2B"}
+
+
+@st.cache_data(show_spinner=False)
+def _summary(k: int) -> dict:
+    return architecture.unfreeze_summary(k)
+
+
+@st.cache_data(show_spinner=False)
+def _table() -> dict:
+    return architecture.layer_table()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _feature_maps(image: np.ndarray) -> architecture.FeatureMaps:
+    return architecture.first_layer_feature_maps(image, n_maps=8)
+
+
+@st.cache_data(show_spinner=False)
+def _samples() -> dict[str, list[str]]:
+    return {name: [str(p) for p in photos] for name, photos in architecture.sample_flowers().items()}
+
+
+def _layer_figure(summary: dict) -> go.Figure:
+    """One bar per layer (log height = parameters), frozen / trainable colours, then the new head."""
+    rows = summary["layers"]
+    head = summary["head"]
+    fig = go.Figure()
+    stub = 3  # layers without parameters get a small stub so they stay visible on the log scale
+    for state, label in (("frozen", "❄️ frozen"), ("trainable", "🔥 trainable"), ("no params", "no parameters")):
+        chosen = [r for r in rows if r["state"] == state]
+        fig.add_bar(
+            x=[r["index"] for r in chosen],
+            y=[r["params"] or stub for r in chosen],
+            name=label,
+            marker_color=COLOURS[state],
+            customdata=[[r["name"], r["type"], f"{r['params']:,}", r["block"].replace("_", " ")] for r in chosen],
+            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>%{customdata[3]}<br>%{customdata[2]} parameters"
+            "<extra></extra>",
+        )
+    first_head = len(rows) + 4
+    fig.add_bar(
+        x=[first_head + i for i in range(len(head))],
+        y=[h["params"] or stub for h in head],
+        name="🔥 new head",
+        marker_color=COLOURS["head"],
+        customdata=[[h["name"], h["type"], f"{h['params']:,}"] for h in head],
+        hovertemplate="%{customdata[0]} (%{customdata[1]})<br>new head<br>%{customdata[2]} parameters<extra></extra>",
+    )
+    boundary = len(rows) - summary["k"] - 0.5
+    fig.add_vline(x=boundary, line_dash="dash", line_color="#1F2A24", line_width=1)
+    # One tick in the middle of each of the paper's bottleneck stages (1-7), and one for the head.
+    stages: dict[int, list[int]] = {}
+    for r in rows:
+        if r["block"].startswith("block_"):
+            stages.setdefault(r["stage"], []).append(r["index"])
+    ticks = [(min(i) + max(i)) / 2 for i in stages.values()] + [first_head + (len(head) - 1) / 2]
+    labels = [str(stage) for stage in stages] + ["head"]
+    fig.update_layout(
+        barmode="overlay",
+        bargap=0.15,
+        height=340,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        yaxis={"type": "log", "title": "parameters", "range": [0, 6]},
+        xaxis={"tickvals": ticks, "ticktext": labels, "title": "stages: photo in → answer out"},
+    )
+    return fig
+
+
+def _maps_figure(maps: np.ndarray) -> go.Figure:
+    """The feature maps in a 4-wide grid of grey images."""
+    cols = 4
+    rows = -(-len(maps) // cols)
+    h, w = maps.shape[1:]
+    gap = 4
+    canvas = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap), np.float32)
+    for i, m in enumerate(maps):
+        r, c = divmod(i, cols)
+        canvas[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = m
+    fig = go.Figure(go.Heatmap(z=canvas[::-1], colorscale="gray", showscale=False, hoverinfo="skip"))
+    fig.update_layout(
+        height=95 * rows,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+    )
+    return fig
+
+
+def _story() -> None:
+    st.title("💡 Transfer learning")
+    st.markdown(
+        "Kiran wants an app that names flowers. There are only about **200 photos of each species**: "
+        "far too few to teach a network to *see* from nothing."
+    )
+    a, b, c = st.columns(3)
+    a.metric("From scratch", "≈ 60%", help="A small CNN trained only on Kiran's photos.")
+    b.metric("Frozen MobileNetV2 + new head", "80–85%", help="5 epochs. Only the new head learns.")
+    c.metric("Fine-tune the top 30 layers", "90–95%", help="10 more epochs at a tiny learning rate, 1e-5.")
+    st.markdown(
+        "**The trick:** borrow **MobileNetV2**, a network that already learned to see from over a million "
+        "ImageNet photos. **Freeze** it (its weights stay as they are) and put a small **new head** on top "
+        "that learns *which* of the things it sees mean *daisy* or *tulip*."
+    )
+    with st.expander("Why does that work?"):
+        st.markdown(
+            "- The **first layers** find simple things: edges, textures, blobs of colour. "
+            "They are useful for *any* photo.\n"
+            "- **Later layers** combine them into parts: petals, leaf shapes, a flower's centre.\n"
+            "- The **new head** only has to learn which parts go with which flower. "
+            "That needs far fewer photos than learning to see.\n"
+            "- **Fine-tuning** then gently adjusts the top layers (tiny learning rate, so they don't forget) "
+            "to flower details."
+        )
+
+
+def _unfreeze() -> None:
+    st.subheader("Freeze or unfreeze?")
+    table = _table()
+    n = len(table["layers"])
+    k = st.slider(
+        "Unfreeze the top … layers of MobileNetV2",
+        min_value=0,
+        max_value=n,
+        value=30,
+        key="concept_unfreeze",
+        help="0 = the whole base frozen (step 1). The lesson fine-tunes the top 30 (step 2).",
+    )
+    summary = _summary(k)
+    a, b = st.columns(2)
+    a.metric(
+        "🔥 Trainable parameters",
+        f"{summary['model_params_trainable']:,}",
+        help=f"{summary['params_trainable']:,} in the unfrozen base layers + {summary['head_params']:,} in the new head.",
+    )
+    b.metric(
+        "❄️ Frozen parameters",
+        f"{summary['model_params_frozen']:,}",
+        help="Never change during training. Includes BatchNorm's running averages, which are never trained.",
+    )
+    st.plotly_chart(_layer_figure(summary), key="concept_layers", config={"displayModeBar": False})
+    if summary["k"] == 0:
+        st.caption(f"All {n} base layers frozen: only the new head learns. Fast, and safe with few photos.")
+    else:
+        share = summary["model_params_trainable"] / summary["model_params_total"]
+        st.caption(
+            f"Top {summary['k']} layers unfrozen (from **{summary['first_unfrozen']}** up), "
+            f"{summary['layers_trainable']} of them with weights: {share:.0%} of all parameters can change. "
+            "Bars are on a log scale: the top layers hold most of the parameters."
+        )
+
+
+def _pick_photo() -> np.ndarray | None:
+    samples = _samples()
+    if samples:
+        species = st.selectbox("Flower", list(samples), key="concept_flower")
+        path = samples[species][0]
+        return load_array(path, architecture.TABLE_SIZE)
+    upload = st.file_uploader("Choose a photo of a flower", type=None, key="concept_upload")
+    if upload is None:
+        st.caption("No sample photos on this computer: upload one of your own.")
+        return None
+    try:
+        return load_array(upload, architecture.TABLE_SIZE)
+    except ImageProblem as problem:
+        st.error(f"That file can't be used: {problem.reason}.")
+        return None
+
+
+def _feature_maps_section() -> None:
+    st.subheader("What does the first layer see?")
+    st.write("The first layer of a **pretrained** MobileNetV2 next to the same layer with **random** weights.")
+    if not models.weights_available(architecture.TABLE_KEY):
+        st.warning(
+            "The pretrained MobileNetV2 weights are not on this computer. The button will try to download "
+            "them; without internet, ask your teacher for the offline bundle."
+        )
+    photo = _pick_photo()
+    if st.button("Show the first layer's feature maps", key="concept_feature_maps", disabled=photo is None):
+        try:
+            with st.spinner("Loading MobileNetV2…"):
+                st.session_state[MAPS_KEY] = _feature_maps(photo)
+        except models.WeightsUnavailable as error:
+            st.session_state.pop(MAPS_KEY, None)
+            st.error(f"No pretrained weights, so nothing to compare with. {error}")
+    result = st.session_state.get(MAPS_KEY)
+    if result is None:
+        return
+    st.image(result.image, caption="The photo (224×224)", width=160)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Pretrained**: edges, textures, colours")
+        st.plotly_chart(
+            _maps_figure(result.pretrained),
+            key="concept_maps_pretrained",
+            config={"displayModeBar": False, "staticPlot": True},
+        )
+    with right:
+        st.markdown("**Random**: nothing learned yet")
+        st.plotly_chart(
+            _maps_figure(result.random),
+            key="concept_maps_random",
+            config={"displayModeBar": False, "staticPlot": True},
+        )
+    st.caption(
+        f"The {len(result.pretrained)} busiest of {result.channels_total} maps after layer {result.layer} (Conv1 + BatchNorm + ReLU). "
+        "White = strong response. Pretrained filters already know useful patterns; random ones don't."
+    )
+
+
+_story()
+_unfreeze()
+_feature_maps_section()

@@ -1,0 +1,74 @@
+"""The Compare page (AppTest): real parameter counts (MobileNetV2 vs VGG16 first), the table, the live
+speed test and the verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import architecture, models
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "pages" / "compare.py"
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_headline_numbers_come_from_the_real_architectures(page):
+    small, big = models.architecture_facts("mobilenet_v2"), models.architecture_facts("vgg16")
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics["MobileNetV2 parameters"] == f"{small.params_total / 1e6:.1f}M"
+    assert metrics["VGG16 parameters"] == f"{big.params_total / 1e6:.1f}M"
+    headline = next(m.value for m in page.markdown if "× bigger" in m.value)
+    assert f"{small.params_total:,}" in headline and f"{big.params_total:,}" in headline
+    assert f"{big.params_total / small.params_total:.0f}× bigger" in headline
+
+
+def test_table_lists_every_base_with_real_counts(page):
+    frame = page.dataframe[0].value
+    assert list(frame["Base"]) == [spec.name for spec in models.BASES.values()]
+    for key, (_, row) in zip(models.BASES, frame.iterrows()):
+        facts = models.architecture_facts(key)
+        assert row["Parameters (with top)"] == facts.params_total
+        assert row["Parameters (no top)"] == facts.params_no_top
+        assert row["Layers (no top)"] == facts.layers_no_top
+        assert row["Size MB (no top)"] == facts.size_mb_float32
+        assert row["ImageNet top-1 %"] == models.base_spec(key).top1
+        assert row["Top-1 source"] == models.base_spec(key).top1_source
+        assert row["Pretrained weights here"] == ("yes" if models.weights_available(key) else "no")
+    assert len(page.get("plotly_chart")) == 3  # parameters, size, accuracy vs size
+
+
+def test_verdict_before_measuring_asks_for_speed(page):
+    verdict = page.markdown[-1].value
+    assert verdict.startswith("**Pick: ") and "Measure the speed" in verdict
+
+
+def test_measure_speed_live(page):
+    page.multiselect(key="compare_measure_bases").set_value(["mobilenet_v2", "vgg16"]).run()
+    page.button(key="compare_measure").click().run()
+    assert not page.exception, [e.value for e in page.exception]
+    latency = page.session_state["compare_latency"]
+    assert set(latency) == {"mobilenet_v2", "vgg16"}
+    assert all(r["ms_per_image"] > 0 and r["include_top"] for r in latency.values())
+    assert latency["vgg16"]["params"] == models.architecture_facts("vgg16").params_total
+    assert latency["vgg16"]["ms_per_image"] > latency["mobilenet_v2"]["ms_per_image"]  # the lesson
+    frame = page.dataframe[0].value
+    speeds = dict(zip(frame["Base"], frame["ms per photo"]))
+    assert speeds["VGG16"] == latency["vgg16"]["ms_per_image"]
+    assert len(page.get("plotly_chart")) == 4
+    verdict = page.markdown[-1].value
+    assert "Slowest**: VGG16" in verdict
+    rows = [{**r, "ms_per_image": latency.get(r["key"], {}).get("ms_per_image")} for r in architecture.base_table()]
+    assert verdict == architecture.verdict(rows)
+    # Pressing again within 10 minutes reuses the result instead of timing VGG16 again.
+    page.button(key="compare_measure").click().run()
+    assert page.session_state["compare_latency"]["vgg16"] == latency["vgg16"]

@@ -1,0 +1,160 @@
+"""The Concept page (AppTest): Kiran's story, the unfreeze slider and its live counts, first-layer feature maps,
+and that it opens without TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core import architecture
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "pages" / "concept.py"
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if label in m.label)
+
+
+def test_story_and_default_counts():
+    at = _page()
+    text = " ".join(m.value for m in at.markdown)
+    for words in ("200 photos", "Freeze", "new head"):
+        assert words in text
+    values = {m.label: m.value for m in at.metric}
+    assert values["From scratch"] == "≈ 60%" and "80–85%" in values.values() and "90–95%" in values.values()
+    assert at.slider(key="concept_unfreeze").value == 30
+    summary = architecture.unfreeze_summary(30)
+    assert _metric(at, "Trainable parameters") == f"{summary['model_params_trainable']:,}"
+    assert _metric(at, "Frozen parameters") == f"{summary['model_params_frozen']:,}"
+    assert at.get("plotly_chart")  # the layer diagram
+
+
+def test_slider_drives_the_counts():
+    at = _page()
+    seen = []
+    for k in (0, 3, 100, 154, 30):
+        at.slider(key="concept_unfreeze").set_value(k).run()
+        assert not at.exception
+        summary = architecture.unfreeze_summary(k)
+        trainable = _metric(at, "Trainable parameters")
+        assert trainable == f"{summary['model_params_trainable']:,}"
+        assert _metric(at, "Frozen parameters") == f"{summary['model_params_frozen']:,}"
+        seen.append(trainable)
+    assert len(set(seen)) == 5  # every position gives a different count
+    at.slider(key="concept_unfreeze").set_value(1).run()  # the top layer (out_relu) has no parameters
+    assert _metric(at, "Trainable parameters") == seen[0]
+    at.slider(key="concept_unfreeze").set_value(0).run()
+    assert _metric(at, "Trainable parameters") == f"{architecture.unfreeze_summary(0)['head_params']:,}"
+    assert any("only the new head learns" in c.value for c in at.caption)
+
+
+def test_diagram_colours_follow_the_slider():
+    at = _page()
+    at.slider(key="concept_unfreeze").set_value(100).run()
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bars = {trace["name"]: trace for trace in figure["data"]}
+    summary = architecture.unfreeze_summary(100)
+    assert len(bars["🔥 trainable"]["x"]) == summary["layers_trainable"]
+    assert len(bars["🔥 new head"]["x"]) == len(summary["head"])
+    assert min(bars["🔥 trainable"]["x"]) >= 154 - 100 > max(bars["❄️ frozen"]["x"])
+
+
+def test_feature_maps_on_demand():
+    at = _page()
+    assert at.selectbox(key="concept_flower").options  # sample photos from the offline bundle
+    at.selectbox(key="concept_flower").set_value("daisy").run()
+    at.button(key="concept_feature_maps").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    result = at.session_state["concept_maps"]
+    assert result.pretrained.shape == result.random.shape == (8, 112, 112)
+    assert 0.0 <= result.pretrained.min() and result.pretrained.max() <= 1.0
+    assert len(at.get("plotly_chart")) == 3  # the layer diagram, pretrained maps, random maps
+    assert any("Conv1_relu" in c.value for c in at.caption)
+    at.slider(key="concept_unfreeze").set_value(5).run()  # the maps stay while the student plays on
+    assert len(at.get("plotly_chart")) == 3
+
+
+def _run_in_fresh_process(body: str, env_extra: dict | None = None) -> dict:
+    import os
+
+    script = (
+        textwrap.dedent(
+            f"""
+        import json, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        started = time.perf_counter()
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({str(PAGE)!r}, default_timeout=60)
+        at.run()
+        seconds = time.perf_counter() - started
+        out = {{"seconds": seconds, "exceptions": [e.value for e in at.exception],
+               "tensorflow": "tensorflow" in sys.modules, "keras": "keras" in sys.modules}}
+        """
+        )
+        + textwrap.dedent(body)
+        + "\nprint(json.dumps(out))\n"
+    )
+    env = {**os.environ, **(env_extra or {})}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_page_opens_without_tensorflow():
+    out = _run_in_fresh_process(
+        """
+        at.slider(key="concept_unfreeze").set_value(80).run()
+        out["tensorflow_after_slider"] = "tensorflow" in sys.modules
+        out["metrics"] = {m.label: m.value for m in at.metric}
+        """
+    )
+    assert out["exceptions"] == []
+    assert not out["tensorflow"] and not out["keras"] and not out["tensorflow_after_slider"]
+    summary = architecture.unfreeze_summary(80)
+    assert f"{summary['model_params_trainable']:,}" in out["metrics"].values()
+    assert out["seconds"] < 20, out["seconds"]
+
+
+def test_without_bundle_the_student_uploads_and_missing_weights_are_explained(tmp_path, flowers_dir):
+    photo = sorted((flowers_dir / "tulips").glob("*.jpg"))[0]
+    out = _run_in_fresh_process(
+        f"""
+        out["warnings"] = [w.value for w in at.warning]
+        out["selectboxes"] = len(at.selectbox)
+        out["disabled_before"] = at.button(key="concept_feature_maps").disabled
+        at.file_uploader(key="concept_upload").upload("tulip.jpg", open({str(photo)!r}, "rb").read(), "image/jpeg").run()
+        out["disabled_after"] = at.button(key="concept_feature_maps").disabled
+        import keras.src.utils.file_utils as file_utils  # no download in the test, whatever the network
+
+        def offline(*args, **kwargs):
+            raise OSError("offline")
+
+        file_utils.get_file = offline
+        at.button(key="concept_feature_maps").click().run()
+        out["errors"] = [e.value for e in at.error]
+        out["exceptions_after"] = [e.value for e in at.exception]
+        """,
+        env_extra={
+            "TLL_OFFLINE_BUNDLE": str(tmp_path / "no-bundle"),
+            "KERAS_HOME": str(tmp_path / "keras"),
+            "TLL_FLOWERS_DIR": "",
+        },
+    )
+    assert out["exceptions"] == [] and out["exceptions_after"] == []
+    assert any("not on this computer" in w for w in out["warnings"])
+    assert out["selectboxes"] == 0
+    assert out["disabled_before"] and not out["disabled_after"]
+    assert any("No pretrained weights" in e for e in out["errors"])
