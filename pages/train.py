@@ -247,14 +247,17 @@ def finish_job(job: TrainingJob) -> None:
     results = job.state.result
     transfer = results["transfer"]
     label = {"high_lr": "try lr = 1e-2 in phase 2", "kiran": "Kiran: transfer learning"}.get(job.label)
-    history.add_run(runs, transfer, label=label)
+    new_runs = [history.add_run(runs, transfer, label=label)]
     st.session_state.latest_result = transfer
     if "scratch" in results:
-        history.add_run(runs, results["scratch"], label="Kiran: CNN from scratch", kind="scratch")
+        new_runs.append(history.add_run(runs, results["scratch"], label="Kiran: CNN from scratch", kind="scratch"))
         st.session_state.kiran = {"scratch": results["scratch"].test["accuracy"],
                                   "transfer": transfer.test["accuracy"],
                                   "epochs": transfer.config.epochs1 + transfer.config.epochs2,
                                   "size": transfer.config.image_size}
+    if "train_runs_pick" in st.session_state:  # overlay the new run(s) next to the ones picked before
+        picked = st.session_state["train_runs_pick"] + [r.run_id for r in new_runs]
+        st.session_state["train_runs_pick"] = picked[-4:]
 
 
 def live_view(job: TrainingJob) -> None:
@@ -372,7 +375,8 @@ if runs:
     if changed:
         st.caption(f"Settings that differ between your runs: {', '.join(changed)}.")
     options = [r.run_id for r in runs]
-    picked = st.multiselect("Overlay the curves of runs", options, default=options[-3:], key="train_runs_pick",
+    default = None if "train_runs_pick" in st.session_state else options[-3:]
+    picked = st.multiselect("Overlay the curves of runs", options, default=default, key="train_runs_pick",
                             format_func=lambda i: next(f"#{r.run_id} {r.label}" for r in runs if r.run_id == i))
     if picked:
         rows = history.curve_rows(runs, picked)
