@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -314,10 +316,12 @@ class ArchitectureFacts:
 
 def architecture_facts(key: str) -> ArchitectureFacts:
     """Counts from the real architectures (built with ``weights=None``), cached on disk per Keras version."""
-    keras = _import_keras()
-    cache_file = config.cache_dir() / f"architecture-{keras.__version__}.json"
+    from importlib.metadata import version
+
+    cache_file = config.cache_dir() / f"architecture-{version('keras')}.json"
     table = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
     if key not in table:
+        keras = _import_keras()
         spec = base_spec(key)
         constructor = getattr(keras.applications, spec.constructor)
         shape = (spec.default_size, spec.default_size, 3)
@@ -331,8 +335,11 @@ def architecture_facts(key: str) -> ArchitectureFacts:
             size_mb_float32=round(no_top.count_params() * 4 / 1e6, 1),
         )
         del no_top
+        table = json.loads(cache_file.read_text()) if cache_file.is_file() else {}  # another session may have written
         table[key] = facts
-        cache_file.write_text(json.dumps(table, indent=1))
+        partial = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.{threading.get_ident()}.partial")
+        partial.write_text(json.dumps(table, indent=1))
+        os.replace(partial, cache_file)  # atomic: concurrent sessions never read half a file
     spec = base_spec(key)
     return ArchitectureFacts(key=key, default_size=spec.default_size, **table[key])
 

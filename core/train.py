@@ -275,14 +275,12 @@ def train(cfg: TrainConfig, on_epoch=None, on_progress=None, should_stop=None, d
     """Run the whole two-phase recipe. Callbacks: ``on_epoch(EpochRecord)``, ``on_progress(Progress)``,
     ``should_stop() -> bool`` (checked between batches; what was trained so far is kept)."""
     cfg.validate()
-    keras = _keras()
     from core.models import build_classifier, trainable_counts
 
     t0 = time.perf_counter()
     dataset = dataset or data.load_dataset(cfg.data, cfg.seed)
     spec = base_spec(cfg.base)
     mode = preprocessing_mode(spec, cfg.preprocessing)
-    keras.utils.set_random_seed(cfg.seed)
 
     k = cfg.unfreeze if cfg.epochs2 > 0 else 0
     if k > 0:
@@ -528,12 +526,10 @@ def train_from_scratch(cfg: TrainConfig, on_epoch=None, on_progress=None, should
                        dataset=None) -> TrainResult:
     """Kiran's baseline: a small CNN from random weights, ``epochs1 + epochs2`` epochs at ``lr1``."""
     cfg.validate()
-    keras = _keras()
     from core.models import build_scratch_cnn
 
     t0 = time.perf_counter()
     dataset = dataset or data.load_dataset(cfg.data, cfg.seed)
-    keras.utils.set_random_seed(cfg.seed)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
         data.decode_split(dataset, s, cfg.image_size) for s in data.SPLITS)
     model = build_scratch_cnn(len(dataset.class_names), cfg.image_size, cfg.seed)
