@@ -1,4 +1,4 @@
-"""Transfer Learning Lab: the router. Each page lives in pages/ and runs on its own."""
+"""Transfer Learning Lab: the router, plus what every page shares (page config, sidebar status)."""
 
 import streamlit as st
 
@@ -11,4 +11,17 @@ pages = [
     st.Page("pages/predict.py", title="Predict", icon="📷"),
     st.Page("pages/quiz.py", title="Quiz", icon="📝"),
 ]
-st.navigation(pages).run()
+current = st.navigation(pages)
+
+with st.sidebar:
+    st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")
+    result = st.session_state.get("latest_result")
+    if result is not None:
+        st.caption(f"Your latest model: {result.test['accuracy']:.0%} on its test photos "
+                   f"({len(st.session_state.get('train_runs', []))} run(s) this session).")
+    else:
+        st.caption("No model trained yet: the Train page is where it happens.")
+    if "quiz_best" in st.session_state:
+        st.caption(f"Best quiz score: {st.session_state['quiz_best']} / 8")
+
+current.run()
