@@ -129,3 +129,35 @@ def test_cli_refuses_bad_input_clearly(tmp_path):
     run = subprocess.run([sys.executable, "-m", "core.train", "--data", str(tmp_path / "missing")], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Folder not found" in run.stderr
+
+
+@pytest.mark.parametrize("layout", ["class", "split"])
+def test_zipped_own_photos_train_end_to_end(tmp_path, layout):
+    import zipfile
+
+    folder = make_flower_subset(tmp_path / "photos", classes=("daisy", "sunflowers"), per_class=10, layout=layout)
+    archive = tmp_path / f"{layout}.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in folder.rglob("*.jpg"):
+            handle.write(path, f"fruit_photos/{path.relative_to(folder)}")
+        handle.writestr("__MACOSX/._junk.jpg", b"junk")
+    result = train(replace(TINY, data=str(archive), epochs2=1, unfreeze=5))
+    assert result.class_names == ["daisy", "sunflowers"]
+    assert sum(result.counts["train"].values()) == (14 if layout == "class" else 12)  # 70% of 10, or the 6 put in train/
+    assert result.test["n"] == sum(result.counts["test"].values()) > 0
+    assert "fruit_photos" in result.dataset_source or "photos from" in result.dataset_source
+
+
+def test_augmentation_preview_makes_different_views_of_one_photo(flowers_dir):
+    from core.train import AugmentConfig, preview_augmentations
+
+    photo = str(next((flowers_dir / "tulips").glob("*.jpg")))
+    views = preview_augmentations(photo, AugmentConfig(), 64, n=6)
+    assert views.shape == (6, 64, 64, 3) and views.dtype == np.uint8
+    assert len({v.tobytes() for v in views}) == 6
+    flips_only = preview_augmentations(photo, AugmentConfig(rotation=False, zoom=False, shear=False), 64, n=8)
+    from core.images import load_array
+
+    original = load_array(photo, 64)
+    for view in flips_only:  # a flip-only augmentation is the photo or its mirror image, nothing else
+        assert np.array_equal(view, original) or np.array_equal(view, original[:, ::-1])
