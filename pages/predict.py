@@ -15,8 +15,9 @@ import streamlit as st
 
 from core import explain
 from core import predict as lab_predict
+from core.data import DatasetError
 from core.images import ImageProblem
-from core.models import BASES
+from core.models import BASES, WeightsUnavailable
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
 SURE_COLOUR, UNSURE_COLOUR, OTHER_COLOUR = "#2E7D5B", "#E0A030", "#B8C7BD"
@@ -63,9 +64,13 @@ def _model_from_train_page() -> ActiveModel | None:
                        description)
 
 
-def _quick_model() -> ActiveModel:
-    with st.spinner("Training a quick flower model: about 20 seconds the first time, then it is ready for everyone..."):
-        quick = shared_quick_model()
+def _quick_model() -> ActiveModel | None:
+    try:
+        with st.spinner("Training a quick flower model: about 20 seconds the first time, then it is ready for everyone..."):
+            quick = shared_quick_model()
+    except (DatasetError, WeightsUnavailable) as problem:  # no flowers or no weights on this computer
+        st.error(f"The quick model cannot be trained here: {problem}", icon="🚫")
+        return None
     description = (
         "Using the **quick flower model**: this model was trained in seconds on the flower photos, phase 1 only "
         f"(frozen base, new head, no fine-tuning).  \n{quick.summary_text}  \n"
