@@ -84,6 +84,8 @@ def main() -> None:
     parser.add_argument("--epochs2", type=int, default=10)
     parser.add_argument("--unfreeze", type=int, default=30)
     parser.add_argument("--skip-lesson", action="store_true", help="only our pipeline (no ratios)")
+    parser.add_argument("--augment", action="store_true",
+                        help="also measure augmentation's cost: cached views (cold, warm) vs no augmentation")
     args = parser.parse_args()
     cfg = TrainConfig(data=args.data, image_size=args.image_size, epochs1=args.epochs1, epochs2=args.epochs2,
                       unfreeze=args.unfreeze)
@@ -95,7 +97,17 @@ def main() -> None:
     cold = timed_run("ours, cold cache", cfg)
     warm = timed_run("ours, warm cache", cfg)
     warm_k0 = timed_run("ours, warm, phase 1 only (K=0)", replace(cfg, epochs2=0, unfreeze=0))
+    augmented = None
+    if args.augment:
+        aug_cfg = replace(cfg, augment=True)
+        augmented = [timed_run(f"ours, augmented ({cfg.aug_views} cached views), {state}", aug_cfg)
+                     for state in ("cold", "warm")]
     print()
+    if augmented:
+        print(f"augmentation: cold {augmented[0]['wall_s']:.1f} s vs {cold['wall_s']:.1f} s without "
+              f"({augmented[0]['wall_s'] / cold['wall_s']:.2f}x), warm {augmented[1]['wall_s']:.1f} s vs "
+              f"{warm['wall_s']:.1f} s ({augmented[1]['wall_s'] / warm['wall_s']:.2f}x); test accuracy "
+              f"{augmented[1]['test_acc_final']:.4f} vs {warm['test_acc_final']:.4f}")
     print(f"ours cold {cold['wall_s']:.1f} s, warm {warm['wall_s']:.1f} s, warm phase-1-only {warm_k0['wall_s']:.2f} s")
     if lesson:
         print(f"lesson's pipeline {lesson['wall_s']:.1f} s")
