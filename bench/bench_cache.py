@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -84,11 +86,18 @@ def main() -> None:
     parser.add_argument("--epochs2", type=int, default=10)
     parser.add_argument("--unfreeze", type=int, default=30)
     parser.add_argument("--skip-lesson", action="store_true", help="only our pipeline (no ratios)")
+    parser.add_argument("--memory", action="store_true",
+                        help="also run each pipeline alone in a fresh process for a clean peak-memory figure")
+    parser.add_argument("--only", choices=("lesson", "ours"), help=argparse.SUPPRESS)
     parser.add_argument("--augment", action="store_true",
                         help="also measure augmentation's cost: cached views (cold, warm) vs no augmentation")
     args = parser.parse_args()
     cfg = TrainConfig(data=args.data, image_size=args.image_size, epochs1=args.epochs1, epochs2=args.epochs2,
                       unfreeze=args.unfreeze)
+    if args.only:  # a child of --memory: one pipeline, then report this process's peak
+        train(replace(cfg, use_cache=args.only == "ours"))
+        print(json.dumps({"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+        return
     print(f"settings: {cfg}", flush=True)
     # the first run in a process pays for TensorFlow's start-up; give it to nobody
     train(replace(cfg, data=cfg.data, epochs1=1, epochs2=0, use_cache=False, image_size=96))
@@ -118,8 +127,21 @@ def main() -> None:
                   f"{lesson['phase1_epoch_s'] / warm['phase1_epoch_s']:.0f}x faster")
         print(f"test accuracy: lesson {lesson['test_acc_final']:.4f}, ours {warm['test_acc_final']:.4f} "
               f"(phase 1: {lesson['test_acc_phase1']:.4f} vs {warm['test_acc_phase1']:.4f})")
-        print(f"peak RSS: lesson {lesson['peak_rss_mb']} MB, ours cold {cold['peak_rss_mb']} MB, "
-              f"warm {warm['peak_rss_mb']} MB")
+        print(f"peak RSS in this process (cumulative): after lesson {lesson['peak_rss_mb']} MB, after ours cold "
+              f"{cold['peak_rss_mb']} MB, warm {warm['peak_rss_mb']} MB")
+    if args.memory:
+        peaks = {}
+        for pipeline in ("lesson", "ours"):
+            child = subprocess.run(
+                [sys.executable, __file__, "--only", pipeline, "--data", args.data, "--image-size",
+                 str(args.image_size), "--epochs1", str(args.epochs1), "--epochs2", str(args.epochs2),
+                 "--unfreeze", str(args.unfreeze)],
+                capture_output=True, text=True, check=True,
+                env={**os.environ, "TLL_CACHE_DIR": tempfile.mkdtemp(prefix="tll-bench-mem-")},
+            )
+            peaks[pipeline] = json.loads(child.stdout.strip().splitlines()[-1])["peak_rss_mb"]
+        print(f"peak RSS, each pipeline alone in a fresh process (cold cache for ours): lesson {peaks['lesson']} MB, "
+              f"ours {peaks['ours']} MB ({peaks['ours'] / peaks['lesson']:.2f}x)")
 
 
 if __name__ == "__main__":
