@@ -186,8 +186,11 @@ def _augmenter(ops: AugmentConfig, seed: int):
 def augment_images(images: np.ndarray, ops: AugmentConfig, seed: int) -> np.ndarray:
     """One random augmentation of each uint8 photo (used by the cache and the preview grid)."""
     augmenter = _augmenter(ops, seed)
-    out = augmenter(images.astype("float32"), training=True)
-    return np.clip(np.asarray(out), 0, 255).astype(np.uint8)
+    chunks = [np.asarray(augmenter(images[i : i + 64].astype("float32"), training=True))
+              for i in range(0, len(images), 64)]  # in chunks: 700 photos at 224 px would be 420 MB of floats
+    if not chunks:
+        return images.copy()
+    return np.clip(np.concatenate(chunks), 0, 255).astype(np.uint8)
 
 
 def preview_augmentations(photo: str, ops: AugmentConfig, size: int, n: int = 6, seed: int = 0) -> np.ndarray:
@@ -379,21 +382,25 @@ def _cached_features(cfg, dataset, base, preprocess, k, mode, weights, tracker, 
     cache_info.update({name: ("warm" if a is not None else "cold") for name, a in arrays.items()})
     cache_info["cut_layers"] = list(split.cut_names)
     cache_info["bytes_per_image"] = feats.bytes_per_image(split)
-    if all(a is not None for a in arrays.values()):
+    if arrays["pooled"] is not None:  # photos that failed to decode last time are left out again
         for path, reason in zip(arrays["pooled"]["dropped_paths"], arrays["pooled"]["dropped_reasons"]):
             _drop(dataset, str(path), str(reason))
+    base_missing = arrays["pooled"] is None or (k > 0 and arrays["cut"] is None)
+    views = cfg.aug_views if "augmented" in keys and arrays["augmented"] is None else 0
+    if not base_missing and not views:
         return split, arrays
+
     start = time.perf_counter()
     batch = 32
-    n_images = sum(len(dataset.splits[s]) for s in data.SPLITS)
-    views = cfg.aug_views if "augmented" in keys else 0
-    extract_units = -(-n_images // batch) + views * -(-len(dataset.splits["train"]) // batch) + 1
-    tracker.units[EXTRACT] = extract_units
+    to_read = data.SPLITS if base_missing else ("train",)  # augmented views alone need only the train photos
+    n_train = len(dataset.splits["train"])
+    tracker.units[EXTRACT] = 1 + sum(-(-len(dataset.splits[s]) // batch) for s in to_read if base_missing) + views * -(
+        -n_train // batch)
     tracker.done[EXTRACT] = 0
     front = split.front
-    front_outputs = len(front.outputs)
     fresh: dict[str, np.ndarray] = {}
     dropped_before = len(dataset.skipped)
+
     def extract(images: np.ndarray, message: str) -> list[np.ndarray]:
         result = feats.run_front(front, preprocess, images, batch, lambda s, n: tracker.step(EXTRACT, message),
                                  tracker.stop_now)
@@ -401,13 +408,13 @@ def _cached_features(cfg, dataset, base, preprocess, k, mode, weights, tracker, 
             raise StopRequested
         return result
 
-    for split_name in data.SPLITS:
+    tracker.step(EXTRACT, "Reading photos")
+    for split_name in to_read:
         images, labels = data.decode_split(dataset, split_name, cfg.image_size)
-        if split_name == "train":
-            tracker.step(EXTRACT, "Reading photos")
-        for j, array in enumerate(extract(images, f"Frozen base on {split_name} photos")):
-            fresh[f"{split_name}_{j}"] = array
-        fresh[f"{split_name}_labels"] = labels
+        if base_missing:
+            for j, array in enumerate(extract(images, f"Frozen base on {split_name} photos")):
+                fresh[f"{split_name}_{j}"] = array
+            fresh[f"{split_name}_labels"] = labels
         for v in range(views if split_name == "train" else 0):
             augmented = augment_images(images, cfg.augment_ops, cfg.seed * 1000 + v)
             for j, array in enumerate(extract(augmented, f"Augmented view {v + 1}/{views}")):
@@ -415,23 +422,26 @@ def _cached_features(cfg, dataset, base, preprocess, k, mode, weights, tracker, 
     new_drops = dataset.skipped[dropped_before:]
     drops = {"dropped_paths": np.array([s.path for s in new_drops], dtype=str),
              "dropped_reasons": np.array([s.reason for s in new_drops], dtype=str)}
-    pooled_index = front_outputs - 1
-    about = {"base": cfg.base, "size": cfg.image_size, "preprocessing": mode, "source": dataset.source}
-    pooled = {**drops, **{f"{s}_0": fresh[f"{s}_{pooled_index}"] for s in data.SPLITS},
-              **{f"{s}_labels": fresh[f"{s}_labels"] for s in data.SPLITS}}
-    built = {"pooled": pooled}
-    if k:
-        built["cut"] = {**drops, **{name: a for name, a in fresh.items() if not name.startswith("aug")}}
+    built: dict[str, dict] = {}
+    if base_missing:
+        pooled_index = len(front.outputs) - 1
+        built["pooled"] = {**drops, **{f"{s}_0": fresh[f"{s}_{pooled_index}"] for s in data.SPLITS},
+                           **{f"{s}_labels": fresh[f"{s}_labels"] for s in data.SPLITS}}
+        if k:
+            built["cut"] = {**drops, **{name: a for name, a in fresh.items() if not name.startswith("aug")}}
     if views:
         built["augmented"] = {name: a for name, a in fresh.items() if name.startswith("aug")}
-    too_big = feats.bytes_per_image(split) * (n_images + views * len(dataset.splits["train"])) > feats.MAX_CACHE_BYTES
-    for name, key in keys.items():
-        if arrays[name] is None and not (too_big and name != "pooled"):
-            feats.store(key, built[name], {**about, "part": name})
-            arrays[name] = built[name]
-        elif arrays[name] is None:
-            arrays[name] = built[name]
+    n_images = sum(len(dataset.splits[s]) for s in data.SPLITS)
+    too_big = feats.bytes_per_image(split) * (n_images + views * n_train) > feats.MAX_CACHE_BYTES
+    about = {"base": cfg.base, "size": cfg.image_size, "preprocessing": mode, "source": dataset.source}
+    for name, part in built.items():
+        if arrays[name] is not None:
+            continue
+        if too_big and name != "pooled":
             notes.append("The activations at this unfreeze depth are too big to keep on disk; they were not cached.")
+        else:
+            feats.store(keys[name], part, {**about, "part": name})
+        arrays[name] = part
     timings["extract_features"] = time.perf_counter() - start
     return split, arrays
 

@@ -87,13 +87,20 @@ def test_phase_two_trains_only_the_top_k_layers(tiny_data):
     assert changed and set(changed) <= top_names
 
 
-def test_augmentation_caches_views_and_trains(tiny_data):
+def test_augmentation_caches_views_and_trains(tiny_data, tmp_path, monkeypatch):
     cfg = replace(TINY, data=tiny_data, augment=True, aug_views=2, epochs2=1, seed=4)
+    train(replace(cfg, augment=False))  # fills the plain caches: only the augmented views are missing now
     result = train(cfg)
-    assert result.cache["augmented"] == "cold"
+    assert {k: result.cache[k] for k in ("pooled", "cut", "augmented")} == {
+        "pooled": "warm", "cut": "warm", "augmented": "cold"}
     again = train(cfg)
     assert again.cache["augmented"] == "warm"
     np.testing.assert_array_equal(losses(result), losses(again))
+    monkeypatch.setenv("TLL_CACHE_DIR", str(tmp_path / "empty-cache"))
+    features.clear_memory()
+    from_nothing = train(cfg)  # everything cold: must train exactly the same
+    assert from_nothing.cache["pooled"] == "cold"
+    np.testing.assert_allclose(losses(from_nothing), losses(result), rtol=1e-5)
     assert result.test["n"] > 0
 
 
