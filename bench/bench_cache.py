@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -95,8 +94,10 @@ def main() -> None:
     cfg = TrainConfig(data=args.data, image_size=args.image_size, epochs1=args.epochs1, epochs2=args.epochs2,
                       unfreeze=args.unfreeze)
     if args.only:  # a child of --memory: one pipeline, then report this process's peak
-        train(replace(cfg, use_cache=args.only == "ours"))
-        print(json.dumps({"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+        # sampled, not getrusage: Linux carries ru_maxrss over from the parent through fork and exec
+        with PeakMemory() as memory:
+            train(replace(cfg, use_cache=args.only == "ours"))
+        print(json.dumps({"peak_rss_mb": round(memory.peak / 2**20)}))
         return
     print(f"settings: {cfg}", flush=True)
     # the first run in a process pays for TensorFlow's start-up; give it to nobody
