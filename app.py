@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.routing import go_to_wanted_page, mark_routed
+
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
 pages = [
@@ -12,6 +14,8 @@ pages = [
     st.Page("pages/quiz.py", title="Quiz", icon="📝"),
 ]
 current = st.navigation(pages)
+mark_routed()
+go_to_wanted_page()
 
 with st.sidebar:
     st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")

@@ -22,6 +22,10 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from ui.routing import route_through_app  # noqa: E402
+
+route_through_app("pages/compare.py")
+
 from core import architecture  # noqa: E402
 from core.models import DEFAULT_BASE  # noqa: E402
 

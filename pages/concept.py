@@ -20,6 +20,10 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from ui.routing import route_through_app  # noqa: E402
+
+route_through_app("pages/concept.py")
+
 from core import architecture, models  # noqa: E402
 from core.images import ImageProblem, load_array  # noqa: E402
 

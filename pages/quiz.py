@@ -18,6 +18,10 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from ui.routing import route_through_app  # noqa: E402
+
+route_through_app("pages/quiz.py")
+
 from core.quiz import QUESTIONS, Question, QuestionResult, best_of, feedback_message, score  # noqa: E402
 
 ANSWERS_KEY = "quiz_answers"

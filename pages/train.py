@@ -20,6 +20,10 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from ui.routing import route_through_app  # noqa: E402
+
+route_through_app("pages/train.py")
+
 from core import history  # noqa: E402
 from core.data import TF_FLOWERS, DatasetError, load_dataset  # noqa: E402
 from core.jobs import TrainingJob  # noqa: E402

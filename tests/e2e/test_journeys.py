@@ -55,12 +55,6 @@ def test_every_page_opens_from_the_navigation(page: Page, app_url: str, size: st
 
 
 @pytest.mark.parametrize("size", ["laptop"])  # the same at every size
-@pytest.mark.xfail(
-    reason="app bug: on a server nobody has visited yet, /quiz runs pages/quiz.py on its own (Streamlit "
-    "auto-discovers the pages/ folder) until someone opens / once: no app navigation, no page config",
-    raises=AssertionError,
-    strict=False,
-)
 def test_a_shared_link_opens_the_page_inside_the_app(browser_page: Page, size: str):
     """A teacher shares http://<server>/quiz right after starting the app: the page must open inside the app
     (its navigation with the page titles), not as a bare pages/ script. Needs a server nobody has visited."""
