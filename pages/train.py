@@ -47,7 +47,8 @@ runs: list[history.RunRecord] = st.session_state.setdefault("train_runs", [])
 
 # ----------------------------------------------------------------------------------------- data
 @st.cache_data(show_spinner="Looking at the photos…", max_entries=16)
-def dataset_overview(spec: str, seed: int) -> dict:
+def dataset_overview(spec: str, seed: int, upload_marker: str = "") -> dict:
+    """``upload_marker`` tells one upload from the next: they are unpacked into the same session folder."""
     dataset = load_dataset(spec, seed)
     samples = {name: [] for name in dataset.class_names}
     for item in dataset.splits["train"]:
@@ -212,7 +213,8 @@ if augment:
     st.caption(f"Each training photo gets {DEFAULTS['aug_views']} augmented copies, made once and reused "
                "(so fine-tuning stays fast). Validation and test photos are never augmented.")
     if ops.any() and data_spec and st.toggle("Show one photo augmented 6 ways", key="train_aug_preview"):
-        photo = next(iter(dataset_overview(data_spec, int(seed))["samples"].values()))[0]
+        overview = dataset_overview(data_spec, int(seed), str(st.session_state.get("upload_marker", "")))
+        photo = next(iter(overview["samples"].values()))[0]
         st.image(augmentation_preview(photo, tuple(asdict(ops).values()), int(image_size)), width=110)
 
 settings.update(base=base_key, image_size=int(image_size), epochs1=int(epochs1), epochs2=int(epochs2),
