@@ -149,3 +149,21 @@ def test_training_job_reports_errors_instead_of_crashing():
     job = TrainingJob(broken).start()
     assert job.wait(10)
     assert job.state.status == "failed" and "no photos" in job.state.error
+
+
+def test_one_click_experiments_high_learning_rate_and_kirans(page):
+    at = tiny(page, epochs1=1, epochs2=1, unfreeze=10)
+    at.button(key="train_high_lr").click().run()
+    finish(at)
+    high = at.session_state["train_runs"][-1]
+    assert high.label == "try lr = 1e-2 in phase 2" and high.settings["lr2"] == pytest.approx(1e-2)
+    assert high.settings["lr1"] == pytest.approx(1e-3)  # only the phase-2 learning rate changes
+    at.button(key="train_kiran").click().run()
+    finish(at)
+    assert not errors(at)
+    kinds = [(r.kind, r.label) for r in at.session_state["train_runs"][-2:]]
+    assert kinds == [("transfer", "Kiran: transfer learning"), ("scratch", "Kiran: CNN from scratch")]
+    kiran = at.session_state["kiran"]
+    assert kiran["size"] == 96 and kiran["epochs"] == 2
+    assert 0 <= kiran["scratch"] <= 1 and 0 <= kiran["transfer"] <= 1
+    assert any("Kiran's experiment" in h.value for h in at.subheader)
