@@ -252,6 +252,15 @@ def _fit_epochs(model, x_train, y_train, x_val, y_val, cfg: TrainConfig, phase: 
             on_epoch(record)
 
 
+def _fit_until_stopped(*args, **kwargs) -> bool:
+    """``_fit_epochs``; True if the student stopped it (what was trained so far is kept)."""
+    try:
+        _fit_epochs(*args, **kwargs)
+    except StopRequested:
+        return True
+    return False
+
+
 _base_memo: dict[tuple, tuple] = {}
 
 
@@ -305,22 +314,18 @@ def train(cfg: TrainConfig, on_epoch=None, on_progress=None, should_stop=None, d
     steps = max(1, -(-n_train // cfg.batch_size))
     tracker = _Tracker({PHASE1: cfg.epochs1 * steps, PHASE2: (cfg.epochs2 if k else 0) * steps},
                        on_progress, should_stop)
-    stopped = False
     cache_info: dict = {}
     try:
         if cfg.use_cache:
-            evaluation = _train_cached(cfg, dataset, base, model, preprocess, k, mode, weights, tracker,
-                                       history, on_epoch, timings, cache_info, notes)
+            probs, y_test, stopped = _train_cached(cfg, dataset, base, model, preprocess, k, mode, weights, tracker,
+                                                   history, on_epoch, timings, cache_info, notes)
         else:
-            evaluation = _train_uncached(cfg, dataset, base, model, k, tracker, history, on_epoch, timings)
-    except StopRequested:
+            probs, y_test, stopped = _train_uncached(cfg, dataset, base, model, k, tracker, history, on_epoch,
+                                                     timings)
+    except StopRequested:  # stopped while the frozen base was still reading photos: nothing trained yet
         stopped = True
-        evaluation = None
-    if evaluation is None:  # stopped: evaluate the model as it is now, on the photos themselves
         x_test, y_test = data.decode_split(dataset, "test", cfg.image_size)
         probs = model.predict(x_test, batch_size=64, verbose=0) if len(y_test) else np.zeros((0, len(dataset.class_names)))
-        evaluation = (probs, y_test)
-    probs, y_test = evaluation
     if k:
         base.trainable = False  # the returned model is for predicting; its weights are what was trained
     timings["total"] = time.perf_counter() - t0
@@ -471,15 +476,14 @@ def _train_cached(cfg, dataset, base, model, preprocess, k, mode, weights, track
     head = _head_model(model, pooled["train_0"].shape[1])
     _compile(head, cfg.lr1, cfg)
     start = time.perf_counter()
-    if cfg.epochs1:
-        _fit_epochs(head, pooled["train_0"], y["train"], pooled["val_0"], y["val"], cfg, PHASE1, cfg.epochs1, 1,
-                    tracker, history, on_epoch,
-                    (lambda e: view(e, [n_out - 1])) if augmented is not None else None)
+    stopped = bool(cfg.epochs1) and _fit_until_stopped(
+        head, pooled["train_0"], y["train"], pooled["val_0"], y["val"], cfg, PHASE1, cfg.epochs1, 1, tracker,
+        history, on_epoch, (lambda e: view(e, [n_out - 1])) if augmented is not None else None)
     timings["phase1"] = time.perf_counter() - start
-    phase1_probs = head.predict(pooled["test_0"], batch_size=256, verbose=0)
+    phase1_probs = head.predict(pooled["test_0"], batch_size=256, verbose=0)  # cached test features, even after a stop
     timings["phase_test_accuracy"] = {"phase1": float((phase1_probs.argmax(1) == y["test"]).mean())}
-    if not k:
-        return phase1_probs, y["test"]
+    if stopped or not k:
+        return phase1_probs, y["test"], stopped
 
     cut = arrays["cut"]
     unfreeze_top(base, k)
@@ -492,13 +496,13 @@ def _train_cached(cfg, dataset, base, model, preprocess, k, mode, weights, track
         return picked if len(picked) > 1 else picked[0]
 
     start = time.perf_counter()
-    _fit_epochs(top, inputs("train"), y["train"], inputs("val"), y["val"], cfg, PHASE2, cfg.epochs2,
-                cfg.epochs1 + 1, tracker, history, on_epoch,
-                (lambda e: view(e, crossing)) if augmented is not None else None)
+    stopped = _fit_until_stopped(top, inputs("train"), y["train"], inputs("val"), y["val"], cfg, PHASE2, cfg.epochs2,
+                                 cfg.epochs1 + 1, tracker, history, on_epoch,
+                                 (lambda e: view(e, crossing)) if augmented is not None else None)
     timings["phase2"] = time.perf_counter() - start
     probs = top.predict(inputs("test"), batch_size=128, verbose=0)
     timings["phase_test_accuracy"]["phase2"] = float((probs.argmax(1) == y["test"]).mean())
-    return probs, y["test"]
+    return probs, y["test"], stopped
 
 
 def _train_uncached(cfg, dataset, base, model, k, tracker, history, on_epoch, timings):
@@ -516,22 +520,22 @@ def _train_uncached(cfg, dataset, base, model, k, tracker, history, on_epoch, ti
     (x_train, y_train), (x_val, y_val) = arrays["train"], arrays["val"]
     _compile(trainer, cfg.lr1, cfg)
     start = time.perf_counter()
-    if cfg.epochs1:
-        _fit_epochs(trainer, x_train, y_train, x_val, y_val, cfg, PHASE1, cfg.epochs1, 1, tracker, history, on_epoch)
+    stopped = bool(cfg.epochs1) and _fit_until_stopped(trainer, x_train, y_train, x_val, y_val, cfg, PHASE1,
+                                                       cfg.epochs1, 1, tracker, history, on_epoch)
     timings["phase1"] = time.perf_counter() - start
     x_test, y_test = arrays["test"]
     probs = model.predict(x_test, batch_size=64, verbose=0)
     timings["phase_test_accuracy"] = {"phase1": float((probs.argmax(1) == y_test).mean())}
-    if k:
+    if k and not stopped:
         unfreeze_top(base, k)
         _compile(trainer, cfg.lr2, cfg)
         start = time.perf_counter()
-        _fit_epochs(trainer, x_train, y_train, x_val, y_val, cfg, PHASE2, cfg.epochs2, cfg.epochs1 + 1,
-                    tracker, history, on_epoch)
+        stopped = _fit_until_stopped(trainer, x_train, y_train, x_val, y_val, cfg, PHASE2, cfg.epochs2,
+                                     cfg.epochs1 + 1, tracker, history, on_epoch)
         timings["phase2"] = time.perf_counter() - start
         probs = model.predict(x_test, batch_size=64, verbose=0)
         timings["phase_test_accuracy"]["phase2"] = float((probs.argmax(1) == y_test).mean())
-    return probs, y_test
+    return probs, y_test, stopped
 
 
 def train_from_scratch(cfg: TrainConfig, on_epoch=None, on_progress=None, should_stop=None,
@@ -550,11 +554,8 @@ def train_from_scratch(cfg: TrainConfig, on_epoch=None, on_progress=None, should
     tracker = _Tracker({SCRATCH: epochs * steps}, on_progress, should_stop)
     _compile(model, cfg.lr1, cfg)
     history: list[EpochRecord] = []
-    stopped = False
-    try:
-        _fit_epochs(model, x_train, y_train, x_val, y_val, cfg, SCRATCH, epochs, 1, tracker, history, on_epoch)
-    except StopRequested:
-        stopped = True
+    stopped = _fit_until_stopped(model, x_train, y_train, x_val, y_val, cfg, SCRATCH, epochs, 1, tracker, history,
+                                 on_epoch)
     probs = model.predict(x_test, batch_size=64, verbose=0)
     test = evaluate_probabilities(probs, y_test, dataset.class_names)
     timings = {"total": time.perf_counter() - t0, "phase_test_accuracy": {}}
