@@ -218,21 +218,13 @@ def _feature_maps_section() -> None:
     if result is None:
         return
     st.image(result.image, caption="The photo (224×224)", width=160)
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Pretrained**: edges, textures, colours")
-        st.plotly_chart(
-            _maps_figure(result.pretrained),
-            key="concept_maps_pretrained",
-            config={"displayModeBar": False, "staticPlot": True},
-        )
-    with right:
-        st.markdown("**Random**: nothing learned yet")
-        st.plotly_chart(
-            _maps_figure(result.random),
-            key="concept_maps_random",
-            config={"displayModeBar": False, "staticPlot": True},
-        )
+    panels = [("pretrained", "**Pretrained**: edges, textures, colours", result.pretrained),
+              ("random", "**Random**: nothing learned yet", result.random)]
+    for column, (name, title, maps) in zip(st.columns(2), panels):
+        with column:
+            st.markdown(title)
+            st.plotly_chart(_maps_figure(maps), key=f"concept_maps_{name}",
+                            config={"displayModeBar": False, "staticPlot": True})
     st.caption(
         f"The {len(result.pretrained)} busiest of {result.channels_total} maps after layer {result.layer} (Conv1 + BatchNorm + ReLU). "
         "White = strong response. Pretrained filters already know useful patterns; random ones don't."

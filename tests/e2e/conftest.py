@@ -211,16 +211,9 @@ def browser_page(request, playwright_instance, size):
 
 
 @pytest.fixture
-def page(request, playwright_instance, app_url, size):
-    """A fresh browser (own profile) and page for one journey."""
-    context, profile = _launch(playwright_instance, size)
-    page = context.pages[0] if context.pages else context.new_page()
-    try:
-        yield page
-        _keep_failure_screenshot(request, page, size)
-    finally:
-        context.close()
-        shutil.rmtree(profile, ignore_errors=True)
+def page(browser_page, app_url):
+    """A fresh browser (own profile) and page for one journey, with the shared app server running."""
+    return browser_page
 
 
 @pytest.fixture
