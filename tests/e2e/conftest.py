@@ -200,7 +200,12 @@ def _launch(playwright, size: str, extra_args: list[str] = (), **options):
 @pytest.fixture
 def browser_page(request, playwright_instance, size):
     """A fresh browser (own profile) and page, for a journey that starts its own server."""
-    context, profile = _launch(playwright_instance, size)
+    yield from _fresh_page(request, playwright_instance, size)
+
+
+def _fresh_page(request, playwright_instance, size, extra_args=(), **options):
+    """A page in a new Chromium with its own profile; a failure screenshot is kept, the profile removed."""
+    context, profile = _launch(playwright_instance, size, extra_args, **options)
     page = context.pages[0] if context.pages else context.new_page()
     try:
         yield page
@@ -227,11 +232,4 @@ def camera_page(request, playwright_instance, app_url, size, fake_video):
         # frame; real phones play a camera stream, so lift the rule.
         "--autoplay-policy=no-user-gesture-required",
     ]
-    context, profile = _launch(playwright_instance, size, camera_args, permissions=["camera"])
-    page = context.pages[0] if context.pages else context.new_page()
-    try:
-        yield page
-        _keep_failure_screenshot(request, page, size)
-    finally:
-        context.close()
-        shutil.rmtree(profile, ignore_errors=True)
+    yield from _fresh_page(request, playwright_instance, size, camera_args, permissions=["camera"])
