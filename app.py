@@ -2,20 +2,16 @@
 
 import streamlit as st
 
-from ui.routing import go_to_wanted_page, mark_routed
-
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
 pages = [
-    st.Page("pages/concept.py", title="Concept", icon="💡", default=True),
-    st.Page("pages/compare.py", title="Compare base models", icon="⚖️"),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/predict.py", title="Predict", icon="📷"),
-    st.Page("pages/quiz.py", title="Quiz", icon="📝"),
+    st.Page("app_pages/concept.py", title="Concept", icon="💡", default=True),
+    st.Page("app_pages/compare.py", title="Compare base models", icon="⚖️"),
+    st.Page("app_pages/train.py", title="Train", icon="🏋️"),
+    st.Page("app_pages/predict.py", title="Predict", icon="📷"),
+    st.Page("app_pages/quiz.py", title="Quiz", icon="📝"),
 ]
 current = st.navigation(pages)
-mark_routed()
-go_to_wanted_page()
 
 with st.sidebar:
     st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-PAGES = ["pages/concept.py", "pages/compare.py", "pages/train.py", "pages/predict.py", "pages/quiz.py"]
+PAGES = ["app_pages/concept.py", "app_pages/compare.py", "app_pages/train.py", "app_pages/predict.py", "app_pages/quiz.py"]
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +24,11 @@ def test_every_page_opens_from_the_router(app, page):
 
 
 def test_quiz_best_score_survives_moving_between_pages(app):
-    app.switch_page("pages/quiz.py").run()
+    app.switch_page("app_pages/quiz.py").run()
     for i in range(1, 9):
         app.radio(key=f"quiz_q{i}").set_value(app.radio(key=f"quiz_q{i}").options[1])
     app.button(key="quiz_submit").click().run()
     best = app.session_state["quiz_best"]
-    app.switch_page("pages/concept.py").run()
-    app.switch_page("pages/quiz.py").run()
+    app.switch_page("app_pages/concept.py").run()
+    app.switch_page("app_pages/quiz.py").run()
     assert app.session_state["quiz_best"] == best

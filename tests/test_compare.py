@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core import architecture, models
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "pages" / "compare.py"
+PAGE = ROOT / "app_pages" / "compare.py"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from core import architecture
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "pages" / "concept.py"
+PAGE = ROOT / "app_pages" / "concept.py"
 
 
 def _page() -> AppTest:

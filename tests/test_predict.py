@@ -244,7 +244,7 @@ def test_predict_photo_resizes_and_checks_class_count(quick):
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "predict.py"), default_timeout=120)
+    return AppTest.from_file(str(ROOT / "app_pages" / "predict.py"), default_timeout=120)
 
 
 def _texts(elements) -> str:

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from core.quiz import LETTERS, QUESTIONS, answer_key, best_of, feedback_message, score
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "pages" / "quiz.py"
+PAGE = ROOT / "app_pages" / "quiz.py"
 KEY = {1: "b", 2: "b", 3: "b", 4: "b", 5: "b", 6: "a", 7: "b", 8: "c"}
 
 

@@ -15,7 +15,7 @@ from core import history
 from core.jobs import TrainingJob
 from core.train import EpochRecord, TrainConfig
 
-PAGE = str(ROOT / "pages" / "train.py")
+PAGE = str(ROOT / "app_pages" / "train.py")
 
 
 def tiny(at: AppTest, epochs1=1, epochs2=1, unfreeze=10) -> AppTest:

@@ -8,28 +8,17 @@ Session state: ``train_settings`` (the controls, kept across pages), ``train_job
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-# `streamlit run pages/train.py` and AppTest.from_file only put pages/ on sys.path.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from ui.routing import route_through_app  # noqa: E402
-
-route_through_app("pages/train.py")
-
-from core import history  # noqa: E402
-from core.data import TF_FLOWERS, DatasetError, load_dataset  # noqa: E402
-from core.jobs import TrainingJob  # noqa: E402
-from core.models import BASES, IMAGE_SIZES, weights_available  # noqa: E402
-from core.train import AugmentConfig, TrainConfig  # noqa: E402
-from ui import charts  # noqa: E402
+from core import history
+from core.data import TF_FLOWERS, DatasetError, load_dataset
+from core.jobs import TrainingJob
+from core.models import BASES, IMAGE_SIZES, weights_available
+from core.train import AugmentConfig, TrainConfig
+from ui import charts
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"
 LEARNING_RATES = [1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
@@ -395,6 +384,6 @@ if latest is not None and st.session_state.get("train_job") is None:
 
         st.download_button("Download model.keras", model_bytes(latest), "model.keras", key="train_download")
     try:
-        st.page_link("pages/predict.py", label="Try your model on a photo →", icon="📷")
+        st.page_link("app_pages/predict.py", label="Try your model on a photo →", icon="📷")
     except StreamlitAPIException:  # the page runs on its own (tests), without the app's navigation
         st.caption("Open the Predict page to try your model on a photo.")

@@ -8,24 +8,12 @@ model. Session state: ``concept_unfreeze`` (slider), ``concept_flower`` / ``conc
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-# `streamlit run pages/concept.py` and AppTest.from_file("pages/concept.py") only put pages/ on sys.path.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from ui.routing import route_through_app  # noqa: E402
-
-route_through_app("pages/concept.py")
-
-from core import architecture, models  # noqa: E402
-from core.images import ImageProblem, load_array  # noqa: E402
+from core import architecture, models
+from core.images import ImageProblem, load_array
 
 MAPS_KEY = "concept_maps"
 COLOURS = {"frozen": "#7F9CB8", "trainable": "#F28E2B", "no params": "#D5DBD6", "head": "#F28E2B"}

@@ -9,25 +9,14 @@ runs only when asked. Session state: ``compare_measure_bases`` (which bases to t
 from __future__ import annotations
 
 import math
-import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-# `streamlit run pages/compare.py` and AppTest.from_file("pages/compare.py") only put pages/ on sys.path.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from ui.routing import route_through_app  # noqa: E402
-
-route_through_app("pages/compare.py")
-
-from core import architecture  # noqa: E402
-from core.models import DEFAULT_BASE  # noqa: E402
+from core import architecture
+from core.models import DEFAULT_BASE
 
 LATENCY_KEY = "compare_latency"
 KEEP_SECONDS = 600

@@ -8,21 +8,9 @@ after a perfect score).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 
-# `streamlit run pages/quiz.py` and AppTest.from_file("pages/quiz.py") only put pages/ on sys.path.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from ui.routing import route_through_app  # noqa: E402
-
-route_through_app("pages/quiz.py")
-
-from core.quiz import QUESTIONS, Question, QuestionResult, best_of, feedback_message, score  # noqa: E402
+from core.quiz import QUESTIONS, Question, QuestionResult, best_of, feedback_message, score
 
 ANSWERS_KEY = "quiz_answers"
 BEST_KEY = "quiz_best"

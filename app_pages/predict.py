@@ -8,26 +8,16 @@ and only ever used for predicting.
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
 
-# `streamlit run pages/predict.py` and AppTest.from_file only put pages/ on sys.path.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from core import explain  # noqa: E402
-from core import predict as lab_predict  # noqa: E402
-from core.data import DatasetError  # noqa: E402
-from core.images import ImageProblem  # noqa: E402
-from core.models import BASES, WeightsUnavailable  # noqa: E402
-from ui.routing import route_through_app  # noqa: E402
-
-route_through_app("pages/predict.py")
+from core import explain
+from core import predict as lab_predict
+from core.data import DatasetError
+from core.images import ImageProblem
+from core.models import BASES, WeightsUnavailable
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
 SURE_COLOUR, UNSURE_COLOUR, OTHER_COLOUR = "#2E7D5B", "#E0A030", "#B8C7BD"

@@ -1,0 +1,71 @@
+"""The engine's public surface: pages, the CLI, benchmarks and workers import from here and nowhere else.
+
+load photos -> a learner on a base -> fit the head -> fine-tune the top K -> evaluate -> predict -> save.
+Every step returns a plain dataclass; progress and Stop travel through one ``Callbacks`` object.
+
+This module only re-exports: the work lives in the modules named below. Importing it does not import
+TensorFlow (those modules import it inside the functions that need it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.data import TF_FLOWERS, Dataset, DatasetError, load_dataset
+from core.models import BASES, DEFAULT_BASE, IMAGE_SIZES, WeightsUnavailable, base_spec, weights_available
+from core.train import AugmentConfig, EpochRecord, Progress, TrainConfig, TrainResult
+
+
+@dataclass
+class Callbacks:
+    """What a running training tells its caller, and how the caller stops it. Every field is optional."""
+
+    on_epoch: Callable[[EpochRecord], None] | None = None
+    on_progress: Callable[[Progress], None] | None = None
+    should_stop: Callable[[], bool] | None = None
+
+
+def load_photos(spec: str = TF_FLOWERS, seed: int = 42) -> Dataset:
+    """tf_flowers, a folder of class folders, or a zip: split 70/15/15 per class with ``seed``."""
+    return load_dataset(spec, seed)
+
+
+def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset | None = None) -> TrainResult:
+    """The whole two-phase recipe (head, then the top ``cfg.unfreeze`` layers)."""
+    from core import train as recipe
+
+    cb = callbacks or Callbacks()
+    return recipe.train(cfg, on_epoch=cb.on_epoch, on_progress=cb.on_progress, should_stop=cb.should_stop,
+                        dataset=dataset)
+
+
+def train_from_scratch(cfg: TrainConfig, callbacks: Callbacks | None = None,
+                       dataset: Dataset | None = None) -> TrainResult:
+    """Kiran's baseline: a small CNN from random weights."""
+    from core import train as recipe
+
+    cb = callbacks or Callbacks()
+    return recipe.train_from_scratch(cfg, on_epoch=cb.on_epoch, on_progress=cb.on_progress,
+                                     should_stop=cb.should_stop, dataset=dataset)
+
+
+def save_model(result: TrainResult, path):
+    """One ``.keras`` file: raw pixels in, preprocessing inside, class names and settings in its metadata."""
+    from core.export import save_trained_model
+
+    return save_trained_model(result, path)
+
+
+def load_model(path):
+    """A ``.keras`` file saved by this app -> ``LoadedModel`` (model, class names, image size, metadata)."""
+    from core.predict import load_trained_model
+
+    return load_trained_model(path)
+
+
+__all__ = [
+    "BASES", "DEFAULT_BASE", "IMAGE_SIZES", "TF_FLOWERS", "AugmentConfig", "Callbacks", "Dataset", "DatasetError",
+    "EpochRecord", "Progress", "TrainConfig", "TrainResult", "WeightsUnavailable", "base_spec", "load_model",
+    "load_photos", "save_model", "train", "train_from_scratch", "weights_available",
+]
