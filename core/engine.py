@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.data import TF_FLOWERS, Dataset, DatasetError, load_dataset
+from core.explain import grad_cam, overlay
 from core.models import BASES, DEFAULT_BASE, IMAGE_SIZES, WeightsUnavailable, base_spec, weights_available
+from core.predict import RULE_EXPLANATION, SMALL_PHOTO, predict_photo, prepare_photo, quick_default_model
 from core.train import AugmentConfig, EpochRecord, Progress, TrainConfig, TrainResult
 
 
@@ -64,8 +66,40 @@ def load_model(path):
     return load_trained_model(path)
 
 
+def model_bytes(result: TrainResult) -> bytes:
+    """The ``.keras`` file of ``save_model`` as bytes, for a download button."""
+    from core.export import model_bytes as to_bytes
+
+    return to_bytes(result)
+
+
+def unfreeze_counts(base_key: str, k: int) -> dict:
+    """Parameters of ``base_key`` with its top ``k`` layers unfrozen: ``layers_total``, ``params_trainable``,
+    ``params_frozen``, ``params_total`` (the base only). MobileNetV2 comes from its committed layer table (no
+    TensorFlow); other bases build their architecture once."""
+    if base_key == DEFAULT_BASE:
+        from core.architecture import unfreeze_summary
+
+        summary = unfreeze_summary(k)
+    else:
+        from core.train import unfreeze_preview
+
+        summary = unfreeze_preview(base_key, k)
+    return {key: summary[key] for key in ("layers_total", "params_trainable", "params_frozen", "params_total")}
+
+
+def preview_augmentations(photo: str, ops: AugmentConfig, size: int, n: int = 6):
+    """``n`` random augmentations of one photo (uint8 array), for the preview grid."""
+    from core.train import preview_augmentations as preview
+
+    return preview(photo, ops, size, n=n)
+
+
 __all__ = [
     "BASES", "DEFAULT_BASE", "IMAGE_SIZES", "TF_FLOWERS", "AugmentConfig", "Callbacks", "Dataset", "DatasetError",
     "EpochRecord", "Progress", "TrainConfig", "TrainResult", "WeightsUnavailable", "base_spec", "load_model",
     "load_photos", "save_model", "train", "train_from_scratch", "weights_available",
+    # for the pages (UI): predicting, explaining, previews
+    "RULE_EXPLANATION", "SMALL_PHOTO", "grad_cam", "model_bytes", "overlay", "predict_photo", "prepare_photo",
+    "preview_augmentations", "quick_default_model", "unfreeze_counts",
 ]
