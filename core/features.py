@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-from core import config
+from core import feature_store
 
 FEATURE_CACHE_VERSION = "1"
 MAX_CACHE_BYTES = 2_500_000_000  # a cut this low in the network is trained on photos instead
-_memory: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
-MEMORY_ENTRIES = 6
 
 
 @dataclass
@@ -71,46 +67,18 @@ def bytes_per_image(split: BaseSplit) -> int:
     return total
 
 
-def load(key: str) -> dict[str, np.ndarray] | None:
-    """Arrays cached under ``key``: from memory, else from disk (then kept in memory)."""
-    if key in _memory:
-        _memory.move_to_end(key)
-        return _memory[key]
-    folder = config.cache_dir() / "features" / key
-    if not (folder / "done").is_file():
-        return None
-    arrays = {path.stem: np.load(path) for path in sorted(folder.glob("*.npy"))}
-    _remember(key, arrays)
-    return arrays
+def load(key: str, notes: list[str] | None = None) -> dict[str, np.ndarray] | None:
+    """Arrays cached under ``key`` (memory, else checked disk), or None; see ``core.feature_store``."""
+    return feature_store.load(key, notes)
 
 
-def store(key: str, arrays: dict[str, np.ndarray], description: dict) -> None:
-    _remember(key, arrays)
-    root = config.cache_dir() / "features"
-    root.mkdir(parents=True, exist_ok=True)
-    partial = root / f"{key}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
-    for name, array in arrays.items():
-        np.save(partial / f"{name}.npy", array)
-    (partial / "about.json").write_text(json.dumps(description, indent=1, default=str))
-    (partial / "done").write_text("ok")
-    final = root / key
-    shutil.rmtree(final, ignore_errors=True)
-    partial.rename(final)
-
-
-def _remember(key: str, arrays: dict[str, np.ndarray]) -> None:
-    for array in arrays.values():
-        array.setflags(write=False)  # shared between students: read-only
-    _memory[key] = arrays
-    _memory.move_to_end(key)
-    while len(_memory) > MEMORY_ENTRIES:
-        _memory.popitem(last=False)
+def store(key: str, arrays: dict[str, np.ndarray], description: dict) -> list[str]:
+    """Cache ``arrays``; a failed disk write is a returned note for the run, never an exception."""
+    return feature_store.store(key, arrays, description)
 
 
 def clear_memory() -> None:
-    _memory.clear()
+    feature_store.clear_memory()
 
 
 def run_front(front, preprocess, images: np.ndarray, batch_size: int, on_batch=None, should_stop=None):

@@ -383,7 +383,7 @@ def _cached_features(cfg, dataset, base, preprocess, k, mode, weights, tracker, 
     if cfg.augment and cfg.augment_ops.any():
         keys["augmented"] = feats.cache_key({**model_part, "cut": list(split.cut_names), "aug": asdict(cfg.augment_ops),
                                              "views": cfg.aug_views, "seed": cfg.seed})
-    arrays = {name: feats.load(key) for name, key in keys.items()}
+    arrays = {name: feats.load(key, notes) for name, key in keys.items()}
     cache_info.update({name: ("warm" if a is not None else "cold") for name, a in arrays.items()})
     cache_info["cut_layers"] = list(split.cut_names)
     cache_info["bytes_per_image"] = feats.bytes_per_image(split)
@@ -445,7 +445,7 @@ def _cached_features(cfg, dataset, base, preprocess, k, mode, weights, tracker, 
         if too_big and name != "pooled":
             notes.append("The activations at this unfreeze depth are too big to keep on disk; they were not cached.")
         else:
-            feats.store(keys[name], part, {**about, "part": name})
+            notes.extend(feats.store(keys[name], part, {**about, "part": name}))
         arrays[name] = part
     timings["extract_features"] = time.perf_counter() - start
     return split, arrays

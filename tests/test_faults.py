@@ -290,3 +290,69 @@ def test_leftovers_of_a_crashed_writer_are_cleaned_up(private_cache):
     store.store("other", arrays(), {})
     assert not crashed.exists()
     assert live.exists()
+
+
+# ------------------------------------------------------------------------------- real trainings
+
+
+@pytest.fixture(scope="module")
+def tiny_photos(tmp_path_factory):
+    from conftest import make_flower_subset
+
+    return str(make_flower_subset(tmp_path_factory.mktemp("faults"), per_class=8))
+
+
+def tiny_config(data: str):
+    from core.engine import TrainConfig
+
+    return TrainConfig(data=data, epochs1=1, epochs2=1, unfreeze=19, image_size=96, batch_size=8, seed=3)
+
+
+def history(result) -> np.ndarray:
+    return np.array([[r.loss, r.val_loss] for r in result.history])
+
+
+@pytest.mark.slow
+def test_a_training_recovers_from_a_damaged_cache(private_cache, tiny_photos):
+    from core.engine import train
+
+    first = train(tiny_config(tiny_photos))
+    entries = [p for p in (private_cache / "features").iterdir() if not p.name.startswith(".")]
+    assert len(entries) == 2  # pooled + the cut
+    for entry in entries:  # what a crash mid-write used to leave: every array cut short
+        for array in entry.glob("*.npy"):
+            array.write_bytes(array.read_bytes()[: array.stat().st_size // 3])
+    store.clear_memory()
+    second = train(tiny_config(tiny_photos))
+    assert second.cache["pooled"] == "cold"
+    assert sum("could not be used" in note for note in second.notes) == 2
+    np.testing.assert_allclose(history(second), history(first), rtol=1e-5)
+    store.clear_memory()
+    third = train(tiny_config(tiny_photos))  # the recomputed entries were saved whole
+    assert third.cache["pooled"] == "warm" and not any("could not be used" in n for n in third.notes)
+
+
+@pytest.mark.slow
+def test_a_training_on_a_full_disk_completes(tiny_filesystem, tiny_photos, monkeypatch):
+    from core.engine import train
+
+    monkeypatch.setenv("TLL_CACHE_DIR", str(tiny_filesystem))
+    filler = tiny_filesystem / "filler"
+    filler.write_bytes(b"\0" * 900_000)  # the disk is nearly full before the run starts
+    result = train(tiny_config(tiny_photos))
+    assert result.test["n"] > 0 and len(result.history) == 2
+    assert any("disk is full" in note for note in result.notes)
+    assert leftovers(tiny_filesystem) == []
+    filler.unlink()
+    usage = os.statvfs(tiny_filesystem)
+    assert usage.f_bfree / usage.f_blocks > 0.9, "the failed write must not leave the disk full"
+
+
+@pytest.mark.slow
+def test_a_training_with_a_read_only_cache_completes(read_only_cache, tiny_photos, monkeypatch):
+    from core.engine import train
+
+    monkeypatch.setattr(store.config, "cache_dir", lambda: read_only_cache)
+    result = train(tiny_config(tiny_photos))
+    assert result.test["n"] > 0
+    assert any("cannot be written to" in note for note in result.notes)
