@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui import state
+
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
 pages = [
@@ -15,13 +17,13 @@ current = st.navigation(pages)
 
 with st.sidebar:
     st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")
-    result = st.session_state.get("latest_result")
+    result = state.latest_result()
     if result is not None:
         st.caption(f"Your latest model: {result.test['accuracy']:.0%} on its test photos "
-                   f"({len(st.session_state.get('train_runs', []))} run(s) this session).")
+                   f"({len(state.runs())} run(s) this session).")
     else:
         st.caption("No model trained yet: the Train page is where it happens.")
-    if "quiz_best" in st.session_state:
-        st.caption(f"Best quiz score: {st.session_state['quiz_best']} / 8")
+    if state.quiz_best() is not None:
+        st.caption(f"Best quiz score: {state.quiz_best()} / {state.quiz_out_of()}")
 
 current.run()

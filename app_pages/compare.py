@@ -2,27 +2,23 @@
 
 A thin view over ``core.architecture``. Counting parameters builds each architecture once (weights=None;
 cached on disk by ``core.models.architecture_facts`` and here with ``st.cache_data``). The speed test
-runs only when asked. Session state: ``compare_measure_bases`` (which bases to time),
-``compare_latency`` (results so far, by base key).
+runs only when asked. Figures live in ``ui.charts``; the speed results seen so far in ``ui.state``.
 """
 
 from __future__ import annotations
 
-import math
 import time
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import architecture
-from core.models import DEFAULT_BASE
+from core.engine import DEFAULT_BASE
+from ui import charts, state
 
-LATENCY_KEY = "compare_latency"
 KEEP_SECONDS = 600
 N_PHOTOS = 8
 HEADLINE = (DEFAULT_BASE, "vgg16")  # the lesson's base against the classic giant
-GREEN, GREY, RED = "#2E7D5B", "#9AA5B1", "#C8553D"
 
 
 @st.cache_data(show_spinner=False)
@@ -67,74 +63,6 @@ def _headline(rows: dict[str, dict]) -> None:
     )
 
 
-def _log_bars(rows: list[dict], series: list[tuple[str, str, str]], title: str, unit: str) -> go.Figure:
-    fig = go.Figure()
-    names = [r["name"] for r in rows]
-    for field, label, colour in series:
-        fig.add_bar(
-            y=names,
-            x=[r[field] for r in rows],
-            name=label,
-            orientation="h",
-            marker_color=colour,
-            hovertemplate="%{y}: %{x:,} " + unit + "<extra>" + label + "</extra>",
-        )
-    fig.update_layout(
-        title={"text": title, "font": {"size": 15}},
-        barmode="group",
-        height=90 + 42 * len(rows),
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": -0.15, "x": 0},
-        xaxis={"type": "log", "title": f"{unit} (log scale)"},
-        yaxis={"autorange": "reversed"},
-    )
-    return fig
-
-
-def _log_x_marker(fig: go.Figure, x: float, text: str, y: float) -> None:
-    """A dashed vertical line with a label on a log x axis (annotations there take log10 positions)."""
-    fig.add_vline(x=x, line_dash="dash", line_color=GREY)
-    fig.add_annotation(
-        x=math.log10(x),
-        y=y,
-        yref="paper",
-        yanchor="bottom",
-        text=text,
-        showarrow=False,
-        xanchor="left",
-        font={"size": 11, "color": GREY},
-    )
-
-
-def _accuracy_figure(rows: list[dict]) -> go.Figure:
-    logs = [math.log10(r["size_mb"]) for r in rows]
-    low, span = min(logs), (max(logs) - min(logs)) or 1.0
-    # Labels lean inwards at the edges so a phone-width chart does not cut them off.
-    where = [
-        "top right" if (v - low) / span < 0.3 else "top left" if (v - low) / span > 0.9 else "top center" for v in logs
-    ]
-    fig = go.Figure(
-        go.Scatter(
-            x=[r["size_mb"] for r in rows],
-            y=[r["top1"] for r in rows],
-            text=[r["name"] for r in rows],
-            mode="markers+text",
-            textposition=where,
-            marker={"size": 12, "color": [GREEN if r["size_mb"] < architecture.PHONE_MB else RED for r in rows]},
-            hovertemplate="%{text}: %{y}% top-1, %{x} MB<extra></extra>",
-        )
-    )
-    _log_x_marker(fig, architecture.PHONE_MB, f"phone limit {architecture.PHONE_MB:g} MB", y=0.02)
-    fig.update_layout(
-        title={"text": "Accuracy vs size: up and left is better", "font": {"size": 15}},
-        height=360,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"type": "log", "title": "no-top weights, MB (log scale)", "range": [min(logs) - 0.2, max(logs) + 0.2]},
-        yaxis={"title": "ImageNet top-1 %"},
-    )
-    return fig
-
-
 def _table(rows: list[dict], latency: dict) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
@@ -160,7 +88,7 @@ def _measure(rows: list[dict]) -> None:
         "Bases to time", list(names), default=list(names), format_func=names.get, key="compare_measure_bases"
     )
     if st.button("Measure speed", key="compare_measure", type="primary", disabled=not chosen):
-        latency = st.session_state.setdefault(LATENCY_KEY, {})
+        latency = state.measured_latency()
         bar = st.progress(0.0, text="Starting…")
         for i, key in enumerate(chosen):
 
@@ -170,36 +98,14 @@ def _measure(rows: list[dict]) -> None:
             bar.progress(i / len(chosen), text=f"Building {names[key]}…")
             latency[key] = _latency(key, N_PHOTOS, report)
         bar.progress(1.0, text="Done")
-    latency = st.session_state.get(LATENCY_KEY, {})
+    latency = state.measured_latency()
     measured = [r for r in rows if r["key"] in latency]
     if not measured:
         st.caption("Press the button: VGG16 takes a few seconds, and that's the point.")
         return
-    fig = go.Figure(
-        go.Bar(
-            y=[r["name"] for r in measured],
-            x=[latency[r["key"]]["ms_per_image"] for r in measured],
-            orientation="h",
-            marker_color=[GREEN if latency[r["key"]]["ms_per_image"] < architecture.FAST_MS else RED for r in measured],
-            text=[f"{latency[r['key']]['ms_per_image']:.0f} ms" for r in measured],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:.1f} ms per photo<extra></extra>",
-        )
-    )
-    _log_x_marker(
-        fig,
-        architecture.FAST_MS,
-        f"{architecture.FAST_MS:g} ms = {1000 / architecture.FAST_MS:.0f} photos a second",
-        y=1.0,
-    )
-    fig.update_layout(
-        title={"text": "Milliseconds per photo (shorter is faster)", "font": {"size": 15}},
-        height=90 + 42 * len(measured),
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"type": "log", "title": "ms per photo (log scale)"},
-        yaxis={"autorange": "reversed"},
-    )
-    st.plotly_chart(fig, key="compare_latency_chart", config={"displayModeBar": False})
+    fig = charts.latency_bars([r["name"] for r in measured], [latency[r["key"]]["ms_per_image"] for r in measured],
+                              architecture.FAST_MS)
+    st.plotly_chart(fig, key="compare_latency_chart", config=charts.PHONE_FRIENDLY)
     sizes = sorted({f"{latency[r['key']]['image_size']} px" for r in measured})
     st.caption(
         f"Median of {latency[measured[0]['key']]['n_images']} photos, one at a time after a warm-up, "
@@ -215,32 +121,19 @@ with st.spinner("Counting every model's parameters (building VGG16 takes a few s
 by_key = {r["key"]: r for r in table_rows}
 _headline(by_key)
 
-st.plotly_chart(
-    _log_bars(
-        table_rows,
-        [("params_total", "with ImageNet top", GREY), ("params_no_top", "no top (what we borrow)", GREEN)],
-        "Parameters",
-        "parameters",
-    ),
-    key="compare_params_chart",
-    config={"displayModeBar": False},
-)
-st.plotly_chart(
-    _log_bars(
-        table_rows,
-        [("size_mb_total", "with ImageNet top", GREY), ("size_mb", "no top (what we borrow)", GREEN)],
-        "Download size (float32 weights)",
-        "MB",
-    ),
-    key="compare_size_chart",
-    config={"displayModeBar": False},
-)
-st.plotly_chart(_accuracy_figure(table_rows), key="compare_accuracy_chart", config={"displayModeBar": False})
+both = "with ImageNet top", "no top (what we borrow)"
+st.plotly_chart(charts.log_bars(table_rows, [("params_total", both[0]), ("params_no_top", both[1])], "Parameters",
+                                "parameters"), key="compare_params_chart", config=charts.PHONE_FRIENDLY)
+st.plotly_chart(charts.log_bars(table_rows, [("size_mb_total", both[0]), ("size_mb", both[1])],
+                                "Download size (float32 weights)", "MB"),
+                key="compare_size_chart", config=charts.PHONE_FRIENDLY)
+st.plotly_chart(charts.accuracy_vs_size(table_rows, architecture.PHONE_MB), key="compare_accuracy_chart",
+                config=charts.PHONE_FRIENDLY)
 
 _measure(table_rows)
 
 st.subheader("All the numbers")
-latency_now = st.session_state.get(LATENCY_KEY, {})
+latency_now = state.measured_latency()
 st.dataframe(
     _table(table_rows, latency_now),
     hide_index=True,

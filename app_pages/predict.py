@@ -1,8 +1,7 @@
 """Predict: a student's own photo through a trained model, with an honest verdict and Grad-CAM.
 
-A thin view: every computation is a core function (core.predict, core.explain); no TensorFlow here.
-Per-student state lives in st.session_state; the quick default model is shared (st.cache_resource)
-and only ever used for predicting.
+A thin view: every computation goes through ``core.engine``; no TensorFlow here. Per-student state goes
+through ``ui.state``; the quick default model is shared (st.cache_resource) and only ever used for predicting.
 """
 
 from __future__ import annotations
@@ -10,17 +9,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from core import explain
-from core import predict as lab_predict
-from core.data import DatasetError
+from core import engine
 from core.images import ImageProblem
-from core.models import BASES, WeightsUnavailable
+from ui import charts, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
-SURE_COLOUR, UNSURE_COLOUR, OTHER_COLOUR = "#2E7D5B", "#E0A030", "#B8C7BD"
 
 
 @dataclass
@@ -35,7 +30,7 @@ class ActiveModel:
 @st.cache_resource(show_spinner=False)
 def shared_quick_model():
     """Trained once per server and shared by everyone: read-only, used for predicting only."""
-    return lab_predict.quick_default_model()
+    return engine.quick_default_model()
 
 
 def _epochs(n: int) -> str:
@@ -43,11 +38,11 @@ def _epochs(n: int) -> str:
 
 
 def _model_from_train_page() -> ActiveModel | None:
-    result = st.session_state.get("latest_result")
+    result = state.latest_result()
     if result is None or getattr(result, "model", None) is None:
         return None
     cfg = result.config
-    base = BASES[cfg.base].name if cfg.base in BASES else cfg.base
+    base = engine.BASES[cfg.base].name if cfg.base in engine.BASES else cfg.base
     phases = f"phase 1 for {_epochs(cfg.epochs1)}"
     if cfg.epochs2 and cfg.unfreeze:
         phases += f", then phase 2 (top {cfg.unfreeze} layers unfrozen) for {_epochs(cfg.epochs2)}"
@@ -68,7 +63,7 @@ def _quick_model() -> ActiveModel | None:
     try:
         with st.spinner("Training a quick flower model: about 20 seconds the first time, then it is ready for everyone..."):
             quick = shared_quick_model()
-    except (DatasetError, WeightsUnavailable) as problem:  # no flowers or no weights on this computer
+    except (engine.DatasetError, engine.WeightsUnavailable) as problem:  # no flowers or no weights on this computer
         st.error(f"The quick model cannot be trained here: {problem}", icon="🚫")
         return None
     description = (
@@ -85,30 +80,26 @@ def choose_model() -> ActiveModel | None:
     trained = _model_from_train_page()
     if trained is not None:
         return trained
-    if not st.session_state.get("predict_use_quick"):
+    if not state.uses_quick_model():
         st.info("You have not trained a model yet. Train one on the **Train** page, or use a quick ready-made one.")
         if st.button("Use the quick flower model", key="predict_quick_model", type="primary",
                      help="This model was trained in seconds on the flower photos, phase 1 only."):
-            st.session_state["predict_use_quick"] = True
+            state.use_quick_model()
         else:
             st.caption("The quick model was trained in seconds on the flower photos, phase 1 only.")
             return None
     return _quick_model()
 
 
-def _remember_source(source: str) -> None:
-    st.session_state["predict_last_source"] = source
-
-
 def choose_photo():
     upload = st.file_uploader(
-        "Upload a photo", type=PHOTO_TYPES, key="predict_upload", on_change=_remember_source, args=("upload",),
+        "Upload a photo", type=PHOTO_TYPES, key="predict_upload", on_change=state.set_last_photo_source, args=("upload",),
         help="JPEG, PNG, WebP, HEIC (iPhone), GIF, BMP or TIFF. On a phone this can also open your camera.",
     )
     camera = st.camera_input("Or take a photo with your camera", key="predict_camera",
-                             on_change=_remember_source, args=("camera",))
+                             on_change=state.set_last_photo_source, args=("camera",))
     sources = {"upload": upload, "camera": camera}
-    last = st.session_state.get("predict_last_source", "upload")
+    last = state.last_photo_source()
     for name in (last, "camera" if last == "upload" else "upload"):
         if sources.get(name) is not None:
             return sources[name]
@@ -118,31 +109,13 @@ def choose_photo():
 def analyse(active: ActiveModel, photo_bytes: bytes) -> dict:
     """Prepare and classify the photo once per (photo, model); Grad-CAM maps are added as they are asked for."""
     key = (hashlib.sha1(photo_bytes).hexdigest(), active.key)
-    memo = st.session_state.get("predict_memo")
+    memo = state.prediction_memo()
     if memo is None or memo["key"] != key:
-        display, model_input = lab_predict.prepare_photo(photo_bytes, active.image_size)
-        prediction = lab_predict.predict_photo(active.model, active.class_names, model_input, top_k=3)
+        display, model_input = engine.prepare_photo(photo_bytes, active.image_size)
+        prediction = engine.predict_photo(active.model, active.class_names, model_input, top_k=3)
         memo = {"key": key, "display": display, "input": model_input, "prediction": prediction, "cams": {}}
-        st.session_state["predict_memo"] = memo
+        state.set_prediction_memo(memo)
     return memo
-
-
-def top_k_chart(prediction) -> go.Figure:
-    names = [name for name, _ in prediction.top][::-1]  # plotly draws the first bar at the bottom
-    values = [p for _, p in prediction.top][::-1]
-    best = SURE_COLOUR if prediction.sure else UNSURE_COLOUR
-    colours = [OTHER_COLOUR] * (len(values) - 1) + [best]
-    fig = go.Figure(go.Bar(
-        x=values, y=names, orientation="h", marker_color=colours, text=[f"{p:.0%}" for p in values],
-        textposition="auto", hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-    ))
-    fig.update_layout(
-        height=70 + 48 * len(values), margin={"l": 8, "r": 8, "t": 36, "b": 8}, showlegend=False,
-        title={"text": f"Top {len(values)} guesses", "font": {"size": 15}},
-    )
-    fig.update_xaxes(range=[0, 1], tickformat=".0%", fixedrange=True)
-    fig.update_yaxes(fixedrange=True, automargin=True)
-    return fig
 
 
 def show_result(active: ActiveModel, memo: dict) -> None:
@@ -153,14 +126,15 @@ def show_result(active: ActiveModel, memo: dict) -> None:
     else:
         st.warning(prediction.message, icon="🤔")
 
-    st.plotly_chart(top_k_chart(prediction), config={"displayModeBar": False}, width="stretch")
+    st.plotly_chart(charts.top_guesses(prediction.top, prediction.sure), config=charts.PHONE_FRIENDLY,
+                    width="stretch")
 
     ranked = [name for name, _ in sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])]
     target = st.selectbox("Show where the model looked for", ranked, key="predict_cam_class",
                           help="Pick another class to see what (if anything) in the photo looks like it to the model.")
     index = active.class_names.index(target)
     if index not in memo["cams"]:
-        memo["cams"][index] = explain.grad_cam(active.model, model_input, index)
+        memo["cams"][index] = engine.grad_cam(active.model, model_input, index)
     heatmap = memo["cams"][index]
 
     photo_col, cam_col = st.columns(2)
@@ -168,7 +142,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
     with photo_col:
         st.image(display, caption=f"Your photo ({width}x{height} pixels)", width="stretch")
     with cam_col:
-        st.image(explain.overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
+        st.image(engine.overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
     rows, cols = heatmap.shape
     if float(heatmap.max()) <= 0:
         st.caption(f"**Where the model looked:** nothing in this photo pushed the model towards {target}.")
@@ -176,7 +150,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
         st.caption(f"**Where the model looked:** red and yellow areas pushed the model most towards {target}; "
                    f"blue areas hardly mattered. (Grad-CAM on a {rows}x{cols} grid, so it is blurry.)")
 
-    if min(width, height) < lab_predict.SMALL_PHOTO:
+    if min(width, height) < engine.SMALL_PHOTO:
         st.info(f"This photo is only {width}x{height} pixels. It was enlarged to {active.image_size}x"
                 f"{active.image_size} for the model, so the model sees a blur: don't expect much.")
     with st.expander("What the model actually sees"):
@@ -184,7 +158,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
                  "(not cropped), just like the training photos", width=min(320, 2 * active.image_size))
     with st.expander("How does it decide whether it is sure?"):
         verdict = prediction.verdict
-        st.write(lab_predict.RULE_EXPLANATION)
+        st.write(engine.RULE_EXPLANATION)
         st.write(f"For this photo: best class {verdict.confidence:.0%}, ahead of the next by "
                  f"{verdict.margin * 100:.0f} points, votes spread {verdict.entropy:.0%} "
                  f"(0% = all on one class, 100% = equal on every class).")

@@ -1,28 +1,41 @@
-"""Plotly figures for the Train page. Plain plotly: no Streamlit, no TensorFlow."""
+"""Every plotly figure the pages draw. Plain plotly: no Streamlit, no TensorFlow.
+
+Colours come from ``ui.colours`` (Okabe-Ito, colour-blind safe) and never carry meaning alone: series also
+differ by line dash, marker symbol or bar pattern, and verdicts are written in the text beside the mark.
+"""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import plotly.graph_objects as go
 
+from ui import colours
+
 PHONE_FRIENDLY = {"displayModeBar": False, "scrollZoom": False}
-COLOURS = ["#2E7D5B", "#D9822B", "#3A6EA5", "#B23A48", "#7A5C99", "#5C946E", "#C4A000", "#4D4D4D"]
+STATIC = {"displayModeBar": False, "staticPlot": True}
 
 
 def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.25), hovermode="x unified")
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, height=height,
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25),
+                      hovermode="x unified")
     return fig
 
 
+# ------------------------------------------------------------------------------------------ Train page
 def learning_curves(epochs: list[dict], epochs1: int, metric: str = "accuracy") -> go.Figure:
-    """Train and validation ``metric`` per epoch; a dashed line where fine-tuning starts."""
+    """Train (solid, circles) and validation (dotted, squares) ``metric`` per epoch; a dashed line where
+    fine-tuning starts."""
     fig = go.Figure()
     x = [e["epoch"] for e in epochs]
-    for key, name, dash in ((metric, "train", "solid"), (f"val_{metric}", "validation", "dot")):
+    for key, name, colour, dash, symbol in ((metric, "train", colours.TRAIN, "solid", "circle"),
+                                            (f"val_{metric}", "validation", colours.VALIDATION, "dot", "square")):
         fig.add_trace(go.Scatter(x=x, y=[e[key] for e in epochs], name=name, mode="lines+markers",
-                                 line=dict(dash=dash, color=COLOURS[0] if name == "train" else COLOURS[1])))
+                                 line=dict(dash=dash, color=colour), marker=dict(symbol=symbol, size=8)))
     if any(e["phase"] == "fine-tune" for e in epochs):
-        fig.add_vline(x=epochs1 + 0.5, line_dash="dash", line_color="#888",
+        fig.add_vline(x=epochs1 + 0.5, line_dash="dash", line_color=colours.GREY,
                       annotation_text="fine-tuning starts", annotation_position="top left")
     fig.update_xaxes(title="epoch", dtick=1)
     fig.update_yaxes(title=metric, rangemode="tozero")
@@ -30,47 +43,196 @@ def learning_curves(epochs: list[dict], epochs1: int, metric: str = "accuracy") 
 
 
 def confusion_matrix(matrix: list[list[int]], class_names: list[str]) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=matrix, x=class_names, y=class_names, colorscale="Greens", text=matrix,
+    """Counts in every cell (the numbers carry the meaning; the shade only helps the eye)."""
+    fig = go.Figure(go.Heatmap(z=matrix, x=class_names, y=class_names, colorscale=colours.SEQUENTIAL, text=matrix,
                                texttemplate="%{text}", hovertemplate="true %{y}<br>predicted %{x}: %{z}<extra></extra>",
                                showscale=False))
     fig.update_xaxes(title="predicted", side="bottom")
     fig.update_yaxes(title="true", autorange="reversed")
-    return _layout(fig, "Confusion matrix (test photos)", height=380)
+    return _layout(fig, "Confusion matrix (test photos): right answers on the diagonal", height=380)
 
 
 def per_class_accuracy(per_class: dict[str, dict]) -> go.Figure:
     names = list(per_class)
     values = [per_class[n]["accuracy"] for n in names]
-    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=COLOURS[0],
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=colours.BLUE,
                            text=[f"{v:.0%}" for v in values], textposition="auto"))
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, "Accuracy per class (test photos)", height=60 + 40 * len(names))
 
 
 def class_counts(rows: list[dict]) -> go.Figure:
+    """Photos per class, stacked by split (each split its own colour and bar pattern)."""
     fig = go.Figure()
     for i, split in enumerate(("train", "val", "test")):
         fig.add_trace(go.Bar(x=[r["class"] for r in rows], y=[r[split] for r in rows], name=split,
-                             marker_color=COLOURS[i]))
+                             marker=dict(color=colours.series(i), pattern_shape=colours.pattern(i))))
     fig.update_layout(barmode="stack")
     return _layout(fig, "Photos per class", height=300)
 
 
 def compare_runs(rows: list[dict], metric: str = "val_accuracy") -> go.Figure:
-    """One line per run for ``metric`` (rows from ``core.history.curve_rows``)."""
+    """One line per run for ``metric`` (rows from ``core.history.curve_rows``): colour, dash and marker differ."""
     fig = go.Figure()
     runs = list(dict.fromkeys(r["run"] for r in rows))
     for i, run in enumerate(runs):
         picked = [r for r in rows if r["run"] == run and r["metric"] == metric]
         fig.add_trace(go.Scatter(x=[r["epoch"] for r in picked], y=[r["value"] for r in picked], name=run,
-                                 mode="lines+markers", line=dict(color=COLOURS[i % len(COLOURS)])))
+                                 mode="lines+markers", line=dict(color=colours.series(i), dash=colours.dash(i)),
+                                 marker=dict(symbol=colours.symbol(i), size=8)))
     fig.update_xaxes(title="epoch", dtick=1)
     fig.update_yaxes(title=metric.replace("_", " "))
     return _layout(fig, f"{metric.replace('_', ' ').capitalize()} per run", height=380)
 
 
 def side_by_side(labels: list[str], accuracies: list[float]) -> go.Figure:
-    fig = go.Figure(go.Bar(x=labels, y=accuracies, marker_color=[COLOURS[3], COLOURS[0]][: len(labels)],
+    """Kiran's experiment: one labelled bar per approach (names on the axis, values on the bars)."""
+    fig = go.Figure(go.Bar(x=labels, y=accuracies,
+                           marker=dict(color=[colours.series(i + 2) for i in range(len(labels))],
+                                       pattern_shape=[colours.pattern(i + 1) for i in range(len(labels))]),
                            text=[f"{a:.0%}" for a in accuracies], textposition="auto"))
     fig.update_yaxes(range=[0, 1], tickformat=".0%", title="test accuracy")
     return _layout(fig, "Same photos, same epochs", height=320)
+
+
+# ---------------------------------------------------------------------------------------- Compare page
+def log_bars(rows: list[dict], series: list[tuple[str, str]], title: str, unit: str) -> go.Figure:
+    """Grouped horizontal bars on a log axis: one (field, label) series per colour and pattern."""
+    fig = go.Figure()
+    names = [r["name"] for r in rows]
+    for i, (field, label) in enumerate(series):
+        fig.add_bar(y=names, x=[r[field] for r in rows], name=label, orientation="h",
+                    marker=dict(color=[colours.GREY, colours.BLUE][i % 2], pattern_shape=colours.pattern(i)),
+                    hovertemplate="%{y}: %{x:,} " + unit + "<extra>" + label + "</extra>")
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, barmode="group", height=90 + 42 * len(rows),
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.15, "x": 0},
+                      xaxis={"type": "log", "title": f"{unit} (log scale)"}, yaxis={"autorange": "reversed"})
+    return fig
+
+
+def _log_x_marker(fig: go.Figure, x: float, text: str, y: float) -> None:
+    """A dashed vertical line with a label on a log x axis (annotations there take log10 positions)."""
+    fig.add_vline(x=x, line_dash="dash", line_color=colours.GREY)
+    fig.add_annotation(x=math.log10(x), y=y, yref="paper", yanchor="bottom", text=text, showarrow=False,
+                       xanchor="left", font={"size": 11, "color": colours.GREY})
+
+
+def accuracy_vs_size(rows: list[dict], phone_mb: float) -> go.Figure:
+    """ImageNet top-1 against download size; bases over ``phone_mb`` are crosses (✗), the rest circles (✓)."""
+    logs = [math.log10(r["size_mb"]) for r in rows]
+    low, span = min(logs), (max(logs) - min(logs)) or 1.0
+    fig = go.Figure()
+    for fits, label, colour, symbol in ((True, f"✓ under {phone_mb:g} MB", colours.GOOD, "circle"),
+                                        (False, f"✗ over {phone_mb:g} MB", colours.BAD, "x")):
+        picked = [(r, v) for r, v in zip(rows, logs) if (r["size_mb"] < phone_mb) == fits]
+        if not picked:
+            continue
+        # Labels lean inwards at the edges so a phone-width chart does not cut them off.
+        where = ["top right" if (v - low) / span < 0.3 else "top left" if (v - low) / span > 0.9 else "top center"
+                 for _, v in picked]
+        fig.add_trace(go.Scatter(x=[r["size_mb"] for r, _ in picked], y=[r["top1"] for r, _ in picked],
+                                 text=[r["name"] for r, _ in picked], mode="markers+text", textposition=where,
+                                 name=label, marker={"size": 12, "color": colour, "symbol": symbol},
+                                 hovertemplate="%{text}: %{y}% top-1, %{x} MB<extra></extra>"))
+    _log_x_marker(fig, phone_mb, f"phone limit {phone_mb:g} MB", y=0.02)
+    fig.update_layout(title={"text": "Accuracy vs size: up and left is better", "font": {"size": 15}}, height=380,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.25, "x": 0},
+                      xaxis={"type": "log", "title": "no-top weights, MB (log scale)",
+                             "range": [min(logs) - 0.2, max(logs) + 0.2]},
+                      yaxis={"title": "ImageNet top-1 %"})
+    return fig
+
+
+def latency_bars(names: list[str], ms: list[float], fast_ms: float) -> go.Figure:
+    """Milliseconds per photo; the text on each bar says whether it is under ``fast_ms`` (✓) or not (✗)."""
+    fast = [m < fast_ms for m in ms]
+    fig = go.Figure(go.Bar(
+        y=names, x=ms, orientation="h",
+        marker=dict(color=[colours.GOOD if f else colours.BAD for f in fast],
+                    pattern_shape=["" if f else "/" for f in fast]),
+        text=[f"{m:.0f} ms {'✓' if f else '✗ slow'}" for m, f in zip(ms, fast)], textposition="auto",
+        hovertemplate="%{y}: %{x:.1f} ms per photo<extra></extra>",
+    ))
+    _log_x_marker(fig, fast_ms, f"{fast_ms:g} ms = {1000 / fast_ms:.0f} photos a second", y=1.0)
+    fig.update_layout(title={"text": "Milliseconds per photo (shorter is faster)", "font": {"size": 15}},
+                      height=90 + 42 * len(names), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis={"type": "log", "title": "ms per photo (log scale)"}, yaxis={"autorange": "reversed"})
+    return fig
+
+
+# ---------------------------------------------------------------------------------------- Predict page
+def top_guesses(top: list[tuple[str, float]], sure: bool) -> go.Figure:
+    """The model's top guesses; the best bar says in words whether the model is sure."""
+    names = [name for name, _ in top][::-1]  # plotly draws the first bar at the bottom
+    values = [p for _, p in top][::-1]
+    best = colours.SURE if sure else colours.UNSURE
+    marker = dict(color=[colours.OTHER] * (len(values) - 1) + [best],
+                  pattern_shape=[""] * (len(values) - 1) + ["" if sure else "/"])
+    texts = [f"{p:.0%}" for p in values]
+    texts[-1] += " ✓ sure" if sure else " ? not sure"
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker=marker, text=texts, textposition="auto",
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_layout(height=70 + 48 * len(values), margin={"l": 8, "r": 8, "t": 36, "b": 8}, showlegend=False,
+                      title={"text": f"Top {len(values)} guesses", "font": {"size": 15}})
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", fixedrange=True)
+    fig.update_yaxes(fixedrange=True, automargin=True)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------- Concept page
+LAYER_STATES = {  # state -> (legend label, colour, bar pattern)
+    "frozen": ("❄️ frozen", colours.FROZEN, ""),
+    "trainable": ("🔥 trainable", colours.TRAINABLE, "/"),
+    "no params": ("no parameters", colours.NO_PARAMS, ""),
+}
+
+
+def layer_bars(summary: dict) -> go.Figure:
+    """One bar per base layer (log height = parameters), frozen / trainable by colour and pattern, then the
+    new head; ``summary`` from ``core.architecture.unfreeze_summary``."""
+    rows, head = summary["layers"], summary["head"]
+    fig = go.Figure()
+    stub = 3  # layers without parameters get a small stub so they stay visible on the log scale
+    for state, (label, colour, pattern) in LAYER_STATES.items():
+        chosen = [r for r in rows if r["state"] == state]
+        fig.add_bar(x=[r["index"] for r in chosen], y=[r["params"] or stub for r in chosen], name=label,
+                    marker=dict(color=colour, pattern_shape=pattern),
+                    customdata=[[r["name"], r["type"], f"{r['params']:,}", r["block"].replace("_", " ")]
+                                for r in chosen],
+                    hovertemplate="%{customdata[0]} (%{customdata[1]})<br>%{customdata[3]}<br>"
+                    "%{customdata[2]} parameters<extra></extra>")
+    first_head = len(rows) + 4
+    _, colour, pattern = LAYER_STATES["trainable"]
+    fig.add_bar(x=[first_head + i for i in range(len(head))], y=[h["params"] or stub for h in head],
+                name="🔥 new head", marker=dict(color=colour, pattern_shape=pattern),
+                customdata=[[h["name"], h["type"], f"{h['params']:,}"] for h in head],
+                hovertemplate="%{customdata[0]} (%{customdata[1]})<br>new head<br>%{customdata[2]} parameters"
+                "<extra></extra>")
+    fig.add_vline(x=len(rows) - summary["k"] - 0.5, line_dash="dash", line_color=colours.BLACK, line_width=1)
+    # One tick in the middle of each of the paper's bottleneck stages (1-7), and one for the head.
+    stages: dict[int, list[int]] = {}
+    for r in rows:
+        if r["block"].startswith("block_"):
+            stages.setdefault(r["stage"], []).append(r["index"])
+    ticks = [(min(i) + max(i)) / 2 for i in stages.values()] + [first_head + (len(head) - 1) / 2]
+    fig.update_layout(barmode="overlay", bargap=0.15, height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+                      yaxis={"type": "log", "title": "parameters", "range": [0, 6]},
+                      xaxis={"tickvals": ticks, "ticktext": [str(s) for s in stages] + ["head"],
+                             "title": "stages: photo in → answer out"})
+    return fig
+
+
+def feature_map_grid(maps: np.ndarray, cols: int = 4) -> go.Figure:
+    """Feature maps (n, h, w in 0..1) in a ``cols``-wide grid of grey images (white = strong response)."""
+    rows = -(-len(maps) // cols)
+    h, w = maps.shape[1:]
+    gap = 4
+    canvas = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap), np.float32)
+    for i, m in enumerate(maps):
+        r, c = divmod(i, cols)
+        canvas[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = m
+    fig = go.Figure(go.Heatmap(z=canvas[::-1], colorscale="gray", showscale=False, hoverinfo="skip"))
+    fig.update_layout(height=95 * rows, margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis={"visible": False},
+                      yaxis={"visible": False, "scaleanchor": "x"})
+    return fig
