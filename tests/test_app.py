@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
+
+from ui import state
 
 PAGES = ["app_pages/concept.py", "app_pages/compare.py", "app_pages/train.py", "app_pages/predict.py", "app_pages/quiz.py"]
 
@@ -23,12 +27,37 @@ def test_every_page_opens_from_the_router(app, page):
     assert app.title, f"{page} shows no title"
 
 
-def test_quiz_best_score_survives_moving_between_pages(app):
+def test_quiz_best_score_survives_moving_between_pages_and_shows_in_the_sidebar(app):
     app.switch_page("app_pages/quiz.py").run()
-    for i in range(1, 9):
-        app.radio(key=f"quiz_q{i}").set_value(app.radio(key=f"quiz_q{i}").options[1])
+    radios = [r for r in app.radio if r.key and r.key.startswith("quiz_q")]
+    for radio in radios:
+        radio.set_value(radio.options[0])
     app.button(key="quiz_submit").click().run()
-    best = app.session_state["quiz_best"]
+    best = app.session_state[state.QUIZ_BEST]
+    assert isinstance(best, int)
     app.switch_page("app_pages/concept.py").run()
     app.switch_page("app_pages/quiz.py").run()
-    assert app.session_state["quiz_best"] == best
+    assert app.session_state[state.QUIZ_BEST] == best
+    assert any(c.value.startswith(f"Best quiz score: {best} / ") for c in app.sidebar.caption)
+
+
+def test_train_settings_survive_a_trip_to_another_page(app):
+    app.switch_page("app_pages/train.py").run()
+    app.slider(key="train_epochs1").set_value(7)
+    app.select_slider(key="train_lr2").set_value(2e-5)
+    app.select_slider(key="train_unfreeze").set_value(50).run()
+    app.switch_page("app_pages/concept.py").run()
+    app.switch_page("app_pages/train.py").run()
+    assert app.slider(key="train_epochs1").value == 7
+    assert app.select_slider(key="train_lr2").value == 2e-5
+    assert app.select_slider(key="train_unfreeze").value == 50
+
+
+def test_the_sidebar_tells_the_latest_model_from_the_shared_state(app):
+    app.switch_page("app_pages/concept.py").run()
+    assert any("No model trained yet" in c.value for c in app.sidebar.caption)
+    app.session_state[state.LATEST_RESULT] = SimpleNamespace(test={"accuracy": 0.875})
+    app.session_state[state.RUNS] = ["run 1", "run 2"]
+    app.run()
+    assert any("Your latest model: 88% on its test photos (2 run(s) this session)" in c.value
+               for c in app.sidebar.caption)

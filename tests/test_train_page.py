@@ -1,10 +1,16 @@
-"""The Train page under AppTest (widgets by key, session state, messages), and the core pieces it adds."""
+"""The Train page under AppTest (widgets by key, session state, messages), and the ui pieces it is made of.
+
+Fast tests swap the engine's recipes for a fake that records the ``TrainConfig`` it was given (no TensorFlow);
+tests marked ``slow`` train real (tiny) models on the shared photos.
+"""
 
 from __future__ import annotations
 
 import io
+import threading
 import time
 import zipfile
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -12,28 +18,40 @@ from conftest import ROOT, make_flower_subset
 from streamlit.testing.v1 import AppTest
 
 from core import history
-from core.jobs import TrainingJob
-from core.train import EpochRecord, TrainConfig
+from core.engine import EpochRecord, TrainConfig, TrainResult
+from ui import kiran, state, train_settings, training_job
 
 PAGE = str(ROOT / "app_pages" / "train.py")
 
 
-def tiny(at: AppTest, epochs1=1, epochs2=1, unfreeze=10) -> AppTest:
-    at.selectbox(key="train_image_size").set_value(96)
-    at.number_input(key="train_epochs1").set_value(epochs1)
-    at.number_input(key="train_epochs2").set_value(epochs2)
-    at.number_input(key="train_unfreeze").set_value(unfreeze)
-    return at.run()
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.exception] + [e.value for e in at.error]
 
 
 def finish(at: AppTest, timeout=300) -> AppTest:
-    job = at.session_state["train_job"]
-    assert job.wait(timeout), "training did not finish"
+    """Wait for the training to end, then rerun (a fake one may have ended, and been filed, already)."""
+    if state.JOB in at.session_state:
+        assert at.session_state[state.JOB].job.wait(timeout), "training did not finish"
     return at.run()
 
 
-def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.exception] + [e.value for e in at.error]
+def tiny(at: AppTest, epochs1=1, epochs2=1, unfreeze=10) -> AppTest:
+    at.selectbox(key="train_image_size").set_value(96)
+    at.slider(key="train_epochs1").set_value(epochs1)
+    at.slider(key="train_epochs2").set_value(epochs2)
+    at.select_slider(key="train_unfreeze").set_value(unfreeze)
+    return at.run()
+
+
+def fake_result(cfg: TrainConfig, accuracy: float = 0.5) -> TrainResult:
+    return TrainResult(
+        model=None, class_names=["daisy", "roses"], config=cfg,
+        history=[EpochRecord("head", 1, loss=1.0, accuracy=0.5, val_loss=0.9, val_accuracy=0.6, seconds=0.1)],
+        test={"accuracy": accuracy, "loss": 1.0, "n": 2, "confusion_matrix": [[1, 0], [1, 0]],
+              "per_class": {"daisy": {"accuracy": 1.0}, "roses": {"accuracy": 0.0}}},
+        misclassified=[], dataset_source="fake photos", counts={}, skipped=[], timings={"total": 0.1}, cache={},
+        stopped=False, weights="fake weights",
+    )
 
 
 @pytest.fixture
@@ -44,61 +62,134 @@ def page() -> AppTest:
     return at
 
 
+@pytest.fixture
+def fake_engine(monkeypatch):
+    """Recipes that record the config they are given and return at once; ``release`` holds them back."""
+    seen: dict[str, list[TrainConfig]] = {"transfer": [], "scratch": []}
+    release = threading.Event()
+    release.set()
+
+    def recipe(name, accuracy):
+        def run(cfg, callbacks):
+            seen[name].append(cfg)
+            release.wait(60)
+            if cfg.lr1 == 5e-3 and name == "transfer":  # a recipe that fails, for the error test
+                raise ValueError("no photos in class 'roses'")
+            return fake_result(cfg, accuracy)
+        return run
+
+    monkeypatch.setitem(training_job.RECIPES, "transfer", recipe("transfer", 0.9))
+    monkeypatch.setitem(training_job.RECIPES, "scratch", recipe("scratch", 0.4))
+    return SimpleNamespace(seen=seen, release=release)
+
+
 def test_page_shows_the_flowers_and_the_lessons_defaults(page):
     assert page.radio(key="train_source").value == "Flowers (tf_flowers)"
     assert any("offline copy" in c.value for c in page.caption)
-    assert page.number_input(key="train_epochs1").value == 5
-    assert page.number_input(key="train_epochs2").value == 10
-    assert page.number_input(key="train_unfreeze").value == 30
+    assert page.slider(key="train_epochs1").value == 5
+    assert page.slider(key="train_epochs2").value == 10
+    assert page.select_slider(key="train_unfreeze").value == 30
+    assert page.select_slider(key="train_lr1").value == pytest.approx(1e-3)
     assert page.select_slider(key="train_lr2").value == pytest.approx(1e-5)
     assert page.selectbox(key="train_image_size").value == 224
     assert page.radio(key="train_preprocessing").value == "model"
 
 
-def test_unfreeze_depth_shows_the_trainable_parameter_count(page):
-    def trainable_caption():
-        return next(c.value for c in page.caption if c.value.startswith("Trainable in the base"))
-
-    before = trainable_caption()
-    page.number_input(key="train_unfreeze").set_value(0).run()
-    assert "**0**" in trainable_caption()
-    page.number_input(key="train_unfreeze").set_value(100).run()
-    assert trainable_caption() != before
+def test_learning_rates_are_a_log_scale_from_1e6_to_1e2():
+    rates = train_settings.LEARNING_RATES
+    assert rates[0] == 1e-6 and rates[-1] == 1e-2 and 1e-3 in rates and 1e-5 in rates
+    ratios = [b / a for a, b in zip(rates, rates[1:])]
+    assert all(r == pytest.approx(2) or r == pytest.approx(2.5) for r in ratios), ratios  # 1-2-5 steps
+    assert [train_settings.learning_rate_text(v) for v in (1e-5, 2e-4, 1e-2)] == ["1e-5", "2e-4", "1e-2"]
 
 
-def test_train_twice_then_compare_runs(page):
-    at = tiny(page)
-    at.button(key="train_start").click().run()
-    assert "train_job" in at.session_state
-    finish(at)
-    assert not errors(at)
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Test accuracy"].endswith("%")
-    result = at.session_state["latest_result"]
-    assert metrics["Test accuracy"] == f"{result.test['accuracy']:.1%}"
-    at.select_slider(key="train_lr1").set_value(1e-4).run()
-    at.button(key="train_start").click().run()
-    finish(at)
-    runs = at.session_state["train_runs"]
-    assert [r.run_id for r in runs] == [1, 2]
-    assert runs[1].settings["lr1"] == pytest.approx(1e-4)
-    assert any("Settings that differ between your runs: lr1" in c.value for c in at.caption)
-    assert at.multiselect(key="train_runs_pick").value == [1, 2]
-    assert len(at.dataframe) >= 1
+def test_unfreeze_slider_shows_the_trainable_parameter_count_as_it_moves(page):
+    def trainable() -> int:
+        caption = next(c.value for c in page.caption if c.value.startswith("Trainable in the base"))
+        return int(caption.split("**")[1].replace(",", ""))
+
+    stops = page.select_slider(key="train_unfreeze").options
+    assert stops[0] == "0" and stops[-1] == "154"  # MobileNetV2 has 154 layers without its top
+    counts = []
+    for k in (0, 10, 30, 154):
+        page.select_slider(key="train_unfreeze").set_value(k).run()
+        counts.append(trainable())
+    assert counts[0] == 0 and counts[0] < counts[1] < counts[2] < counts[3], counts
 
 
-def test_stop_keeps_what_was_trained(page):
-    at = tiny(page, epochs1=40, epochs2=0, unfreeze=0)
-    at.button(key="train_start").click().run()
-    job = at.session_state["train_job"]
-    deadline = time.monotonic() + 120
-    while not job.state.epochs and time.monotonic() < deadline:
-        time.sleep(0.2)
-    at.button(key="train_stop").click().run()
-    finish(at)
-    result = at.session_state["latest_result"]
-    assert result.stopped and 1 <= len(result.history) < 40
-    assert any("stopped this run early" in w.value for w in at.warning)
+def test_the_sliders_values_reach_the_runs_config_and_history(page, fake_engine):
+    page.slider(key="train_epochs1").set_value(3)
+    page.slider(key="train_epochs2").set_value(7)
+    page.select_slider(key="train_unfreeze").set_value(50)
+    page.select_slider(key="train_lr1").set_value(2e-4)
+    page.select_slider(key="train_lr2").set_value(5e-6)
+    page.run()
+    page.button(key="train_start").click().run()
+    finish(page)
+    assert not errors(page)
+    cfg = fake_engine.seen["transfer"][-1]
+    assert (cfg.epochs1, cfg.epochs2, cfg.unfreeze, cfg.lr1, cfg.lr2) == (3, 7, 50, 2e-4, 5e-6)
+    row = history.runs_table(page.session_state[state.RUNS])[-1]
+    assert (row["epochs1"], row["epochs2"], row["unfreeze"], row["lr1"], row["lr2"]) == (3, 7, 50, 2e-4, 5e-6)
+    used = next(c.value for c in page.caption if c.value.startswith("This run:"))
+    assert "head for 3 epochs at learning rate 0.0002" in used
+    assert "top 50 base layers for 7 epochs at learning rate 5e-06" in used
+
+
+def test_settings_that_cannot_train_say_why_and_disable_the_buttons(page):
+    page.slider(key="train_epochs1").set_value(0)
+    page.slider(key="train_epochs2").set_value(0).run()
+    assert any("train at least one epoch" in w.value for w in page.warning)
+    assert all(page.button(key=k).disabled for k in ("train_start", "train_high_lr", "train_kiran"))
+    page.slider(key="train_epochs1").set_value(1).run()
+    assert not page.button(key="train_start").disabled
+
+
+def test_a_failed_training_shows_its_error_and_the_page_keeps_working(page, fake_engine):
+    page.select_slider(key="train_lr1").set_value(5e-3).run()
+    page.button(key="train_start").click().run()
+    finish(page)
+    assert any("Training failed: ValueError: no photos in class 'roses'" in e.value for e in page.error)
+    assert state.RUNS not in page.session_state or not page.session_state[state.RUNS]
+    assert not page.button(key="train_start").disabled  # try again with other settings
+
+
+def test_stop_and_live_view_while_a_training_runs(page, fake_engine):
+    fake_engine.release.clear()  # the fake training waits until released
+    page.button(key="train_start").click().run()
+    assert page.button(key="train_start").disabled
+    assert page.button(key="train_stop")  # the Stop button is there while it runs
+    page.button(key="train_stop").click().run()
+    assert page.session_state[state.JOB].job.stopping
+    fake_engine.release.set()
+    finish(page)
+    assert not page.button(key="train_start").disabled
+
+
+def test_the_queue_message_says_the_place_and_how_many_run():
+    assert training_job.queue_message(1, 2) == (
+        "Waiting for a free spot: you are number 1 in the queue (yours is next); 2 trainings running on this computer.")
+    assert "number 3 in the queue (2 trainings ahead of yours); 1 training running" in training_job.queue_message(3, 1)
+    assert training_job.queue_message(2, None).endswith("(1 training ahead of yours).")
+
+
+def test_one_click_experiments_use_the_right_settings(page, fake_engine):
+    page.slider(key="train_epochs2").set_value(0).run()  # no fine-tuning chosen: the experiment adds some
+    page.button(key="train_high_lr").click().run()
+    finish(page)
+    high = fake_engine.seen["transfer"][-1]
+    assert (high.lr2, high.epochs2, high.unfreeze, high.lr1) == (1e-2, 5, 30, 1e-3)  # only phase 2 changes
+    page.button(key="train_kiran").click().run()
+    finish(page)
+    assert not errors(page)
+    assert fake_engine.seen["scratch"][-1].image_size == kiran.IMAGE_SIZE == fake_engine.seen["transfer"][-1].image_size
+    runs = page.session_state[state.RUNS]
+    assert [(r.kind, r.label) for r in runs] == [("transfer", "try lr = 1e-2 in phase 2"),
+                                                 ("transfer", "Kiran: transfer learning"),
+                                                 ("scratch", "Kiran: CNN from scratch")]
+    assert page.session_state[state.KIRAN] == {"scratch": 0.4, "transfer": 0.9, "epochs": 5, "size": 96}
+    assert page.session_state[state.LATEST_RESULT].config.image_size == 96  # Kiran's transfer model
+    assert any("Kiran's experiment" in h.value for h in page.subheader)
 
 
 def test_own_photos_zip_gets_a_report_and_bad_zip_a_clear_message(page, tmp_path):
@@ -110,6 +201,7 @@ def test_own_photos_zip_gets_a_report_and_bad_zip_a_clear_message(page, tmp_path
     at = page
     at.radio(key="train_source").set_value("My own photos").run()
     assert any("No photos uploaded yet" in i.value for i in at.info)
+    assert at.button(key="train_start").disabled
     at.file_uploader(key="train_upload").upload("mine.zip", buffer.getvalue(), "application/zip").run()
     assert not errors(at)
     assert any("36 photos in 3 classes: daisy, roses, tulips" in s.value for s in at.success)
@@ -123,47 +215,63 @@ def test_own_photos_zip_gets_a_report_and_bad_zip_a_clear_message(page, tmp_path
 
 def test_run_history_bookkeeping():
     runs: list[history.RunRecord] = []
-
-    def fake(lr2, acc, stopped=False):
-        return SimpleNamespace(
-            config=TrainConfig(lr2=lr2), test={"accuracy": acc}, timings={"total": 3.0,
-                                                                          "phase_test_accuracy": {"phase1": 0.8}},
-            stopped=stopped, dataset_source="flowers",
-            history=[EpochRecord("head", 1, loss=1.0, accuracy=0.5, val_loss=0.9, val_accuracy=0.6, seconds=0.1)],
-        )
-
-    history.add_run(runs, fake(1e-5, 0.9))
-    history.add_run(runs, fake(1e-2, 0.4, stopped=True), label="too high")
+    history.add_run(runs, fake_result(TrainConfig(lr2=1e-5), 0.9))
+    history.add_run(runs, replace(fake_result(TrainConfig(lr2=1e-2), 0.4), stopped=True), label="too high")
     assert [r.run_id for r in runs] == [1, 2]
     assert history.changed_settings(runs) == ["lr2"]
     table = history.runs_table(runs)
-    assert table[1]["label"] == "too high" and table[1]["stopped early"] and table[0]["test accuracy"] == 0.9
+    assert table[1]["label"] == "too high" and table[1]["stopped early"] and not table[0]["stopped early"]
+    assert table[0]["test accuracy"] == 0.9
     rows = history.curve_rows(runs, [2])
     assert {r["run"] for r in rows} == {"#2 too high"} and len(rows) == 4
 
 
-def test_training_job_reports_errors_instead_of_crashing():
-    def broken(on_epoch, on_progress, should_stop):
-        raise ValueError("no photos")
-
-    job = TrainingJob(broken).start()
-    assert job.wait(10)
-    assert job.state.status == "failed" and "no photos" in job.state.error
-
-
-def test_one_click_experiments_high_learning_rate_and_kirans(page):
-    at = tiny(page, epochs1=1, epochs2=1, unfreeze=10)
-    at.button(key="train_high_lr").click().run()
+@pytest.mark.slow
+def test_train_twice_then_compare_runs(page):
+    at = tiny(page)
+    at.button(key="train_start").click().run()
+    assert state.JOB in at.session_state
     finish(at)
-    high = at.session_state["train_runs"][-1]
-    assert high.label == "try lr = 1e-2 in phase 2" and high.settings["lr2"] == pytest.approx(1e-2)
-    assert high.settings["lr1"] == pytest.approx(1e-3)  # only the phase-2 learning rate changes
+    assert not errors(at)
+    result = at.session_state[state.LATEST_RESULT]
+    assert {m.label: m.value for m in at.metric}["Test accuracy"] == f"{result.test['accuracy']:.1%}"
+    assert (result.config.epochs1, result.config.epochs2, result.config.unfreeze) == (1, 1, 10)
+    assert len(result.history) == 2
+    at.select_slider(key="train_lr1").set_value(1e-4).run()
+    at.button(key="train_start").click().run()
+    finish(at)
+    runs = at.session_state[state.RUNS]
+    assert [r.run_id for r in runs] == [1, 2]
+    assert runs[1].settings["lr1"] == pytest.approx(1e-4)
+    assert any("Settings that differ between your runs: lr1" in c.value for c in at.caption)
+    assert at.multiselect(key="train_runs_pick").value == [1, 2]
+    assert len(at.get("plotly_chart")) >= 6  # photos, curves, confusion, per class, two overlays
+
+
+@pytest.mark.slow
+def test_stop_keeps_what_was_trained(page):
+    at = tiny(page, epochs1=30, epochs2=0, unfreeze=0)
+    at.button(key="train_start").click().run()
+    job = at.session_state[state.JOB].job
+    deadline = time.monotonic() + 120
+    while not job.state.epochs and time.monotonic() < deadline:  # a wait, not a timing assertion
+        time.sleep(0.2)
+    at.button(key="train_stop").click().run()
+    finish(at)
+    result = at.session_state[state.LATEST_RESULT]
+    assert result.stopped and 1 <= len(result.history) < 30
+    assert any("stopped this run early" in w.value for w in at.warning)
+
+
+@pytest.mark.slow
+def test_kirans_experiment_trains_both_for_real(page):
+    at = tiny(page, epochs1=1, epochs2=1, unfreeze=10)
     at.button(key="train_kiran").click().run()
     finish(at)
     assert not errors(at)
-    kinds = [(r.kind, r.label) for r in at.session_state["train_runs"][-2:]]
-    assert kinds == [("transfer", "Kiran: transfer learning"), ("scratch", "Kiran: CNN from scratch")]
-    kiran = at.session_state["kiran"]
-    assert kiran["size"] == 96 and kiran["epochs"] == 2
-    assert 0 <= kiran["scratch"] <= 1 and 0 <= kiran["transfer"] <= 1
-    assert any("Kiran's experiment" in h.value for h in at.subheader)
+    transfer, scratch = at.session_state[state.RUNS][-2:]
+    assert (transfer.kind, scratch.kind) == ("transfer", "scratch")
+    comparison = at.session_state[state.KIRAN]
+    assert comparison == {"scratch": scratch.test_accuracy, "transfer": transfer.test_accuracy, "epochs": 2,
+                          "size": kiran.IMAGE_SIZE}
+    assert scratch.settings["image_size"] == transfer.settings["image_size"] == kiran.IMAGE_SIZE

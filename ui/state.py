@@ -82,13 +82,13 @@ def set_training_job(job: TrainingJob | None) -> None:
         st.session_state[JOB] = job
 
 
-def set_training_error(message: str) -> None:
+def training_error() -> str | None:
+    """Why the last training failed (shown until the next one starts)."""
+    return st.session_state.get(JOB_ERROR)
+
+
+def set_training_error(message: str | None) -> None:
     st.session_state[JOB_ERROR] = message
-
-
-def pop_training_error() -> str | None:
-    """The error of the last failed training, once (it is shown, then forgotten)."""
-    return st.session_state.pop(JOB_ERROR, None)
 
 
 def kiran() -> dict | None:

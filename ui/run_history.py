@@ -1,0 +1,51 @@
+"""The Train page's run history: every finished run of the session in a table, which settings differ between
+them, and their curves overlaid. ``record`` files the results of a finished job."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import history
+from core.engine import TrainResult
+from ui import charts, kiran, state
+
+PICK_KEY = "train_runs_pick"  # the overlay's multiselect
+LABELS = {  # run labels of the one-click experiments
+    "high_lr": "try lr = 1e-2 in phase 2",
+    "kiran": "Kiran: transfer learning",
+}
+OVERLAY_MAX = 4
+
+
+def record(kind: str, results: dict[str, TrainResult]) -> None:
+    """File a finished job's runs (a transfer run, and a scratch run for Kiran's experiment); its transfer model
+    becomes the latest model (Predict uses it)."""
+    runs = state.runs()
+    transfer = results["transfer"]
+    new = [history.add_run(runs, transfer, label=LABELS.get(kind))]
+    state.set_latest_result(transfer)
+    if "scratch" in results:
+        new.append(history.add_run(runs, results["scratch"], label=kiran.SCRATCH_LABEL, kind="scratch"))
+        kiran.record(results["scratch"], transfer)
+    if PICK_KEY in st.session_state:  # overlay the new run(s) next to the ones picked before
+        st.session_state[PICK_KEY] = (st.session_state[PICK_KEY] + [r.run_id for r in new])[-OVERLAY_MAX:]
+
+
+def show() -> None:
+    runs = state.runs()
+    if not runs:
+        return
+    st.subheader("Your runs")
+    st.dataframe(history.runs_table(runs), hide_index=True)
+    changed = history.changed_settings(runs)
+    if changed:
+        st.caption(f"Settings that differ between your runs: {', '.join(changed)}.")
+    options = [r.run_id for r in runs]
+    names = {r.run_id: f"#{r.run_id} {r.label}" for r in runs}
+    default = None if PICK_KEY in st.session_state else options[-3:]
+    picked = st.multiselect("Overlay the curves of runs", options, default=default, key=PICK_KEY,
+                            format_func=names.get, max_selections=OVERLAY_MAX)
+    if picked:
+        rows = history.curve_rows(runs, picked)
+        st.plotly_chart(charts.compare_runs(rows, "val_accuracy"), config=charts.PHONE_FRIENDLY, key="cmp_acc")
+        st.plotly_chart(charts.compare_runs(rows, "val_loss"), config=charts.PHONE_FRIENDLY, key="cmp_loss")

@@ -1,0 +1,110 @@
+"""The Train page's first section: which photos to train on (the flowers, or the student's own upload with
+its dataset report). ``photos_section(seed)`` returns what to train on, or None when nothing can be."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.engine import TF_FLOWERS, DatasetError, load_photos
+from core.report import check_folder, report_to_csv, skipped_to_csv
+from core.upload import UploadError
+from ui import charts, state
+
+FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"
+
+
+@st.cache_data(show_spinner="Looking at the photos…", max_entries=16)
+def overview(spec: str, seed: int, upload_marker: str = "") -> dict:
+    """Counts per class and split, and a few photos of each class.
+
+    ``upload_marker`` tells one upload from the next: they are unpacked into the same session folder."""
+    dataset = load_photos(spec, seed)
+    samples = {name: [] for name in dataset.class_names}
+    for item in dataset.splits["train"]:
+        if len(samples[dataset.class_names[item.label]]) < 4:
+            samples[dataset.class_names[item.label]].append(item.path)
+    counts = dataset.counts()
+    rows = [{"class": n, **{s: counts[s][n] for s in ("train", "val", "test")}} for n in dataset.class_names]
+    return {"source": dataset.source, "rows": rows, "samples": samples, "skipped": len(dataset.skipped)}
+
+
+def sample_photo(spec: str, seed: int) -> str:
+    """One training photo of ``spec`` (for the augmentation preview)."""
+    marker, _, _ = state.upload_check()
+    found = overview(spec, seed, "" if spec == TF_FLOWERS else str(marker))
+    return next(iter(found["samples"].values()))[0]
+
+
+def _flowers(seed: int) -> str | None:
+    try:
+        found = overview(TF_FLOWERS, seed)
+    except DatasetError as problem:
+        st.error(str(problem))
+        return None
+    st.caption(f"Source: {found['source']}")
+    st.plotly_chart(charts.class_counts(found["rows"]), config=charts.PHONE_FRIENDLY)
+    with st.expander("A few photos of each class"):
+        for name, paths in found["samples"].items():
+            st.markdown(f"**{name}**")
+            st.image(paths, width=110)
+    return TF_FLOWERS
+
+
+def _check_new_upload(seed: int) -> None:
+    """Unpack and check an upload once (a rerun with the same files does nothing)."""
+    zipped = st.file_uploader("Upload a .zip of your photo folders", type=["zip"], key="train_upload")
+    folder_files = st.file_uploader("…or choose a folder (works in desktop Chrome/Edge)",
+                                    accept_multiple_files="directory", key="train_upload_folder")
+    if not (zipped or folder_files):
+        return
+    marker = zipped.file_id if zipped else tuple(f.file_id for f in folder_files)
+    if state.upload_check()[0] == marker:
+        return
+    area = state.upload_area()
+    try:
+        with st.spinner("Unpacking and checking your photos…"):
+            extraction = area.replace(zipped) if zipped else area.replace_files([(f.name, f) for f in folder_files])
+            _, report, error = check_folder(area.folder, seed, extraction=extraction)
+        state.set_upload_check(marker, report, error)
+    except UploadError as problem:
+        state.set_upload_check(marker, None, str(problem))
+
+
+def _own_photos(seed: int) -> str | None:
+    st.markdown("Put each class's photos in its own folder (for example `healthy/`, `diseased/`, `unripe/`), "
+                "or use `train/ val/ test/` folders that each hold the class folders. Zip it and upload it.")
+    _check_new_upload(seed)
+    _, report, error = state.upload_check()
+    if error:
+        st.error(error)
+        return None
+    if report is None:
+        st.info("No photos uploaded yet. Until you upload some, you can train on the flowers.")
+        return None
+    st.success(f"{report.total_images} photos in {len(report.class_names)} classes: "
+               f"{', '.join(report.class_names)}  ({report.layout.replace('-', ' ')})")
+    st.plotly_chart(charts.class_counts(report.rows()), config=charts.PHONE_FRIENDLY)
+    st.dataframe(report.rows(), hide_index=True)
+    if report.sizes:
+        s = report.sizes
+        st.caption(f"Photo sizes: {s.min_width}–{s.max_width} px wide (median {s.median_width}), "
+                   f"{s.min_height}–{s.max_height} px high (median {s.median_height}).")
+    for advice in report.warnings:
+        st.warning(f"{advice.message} {advice.advice}")
+    for problem in report.problems:
+        st.error(problem)
+    if report.skipped_files:
+        with st.expander(f"{len(report.skipped_files)} files left out, and why"):
+            st.dataframe([{"file": s.path, "reason": s.reason} for s in report.skipped_files], hide_index=True)
+    left, right = st.columns(2)
+    left.download_button("Class list (CSV)", report_to_csv(report), "classes.csv", "text/csv", key="dl_classes")
+    right.download_button("Files left out (CSV)", skipped_to_csv(report), "skipped.csv", "text/csv",
+                          key="dl_skipped")
+    return str(state.upload_area().folder) if report.can_train else None
+
+
+def photos_section(seed: int) -> str | None:
+    """The source choice and what it holds; returns the data to train on (``TrainConfig.data``) or None."""
+    source = st.radio("Train on", [FLOWERS_LABEL, OWN_LABEL], key="train_source", horizontal=True,
+                      persist_state="session")
+    return _flowers(seed) if source == FLOWERS_LABEL else _own_photos(seed)
