@@ -63,7 +63,7 @@ _connect_lock = threading.Lock()
 
 
 def connect(address: str | None = None) -> None:
-    """Join the cluster once per process (``local``: start a private one-machine Ray on loopback)."""
+    """Join the cluster once per process (``local``: start a private Ray on this computer only)."""
     with _connect_lock:
         if ray.is_initialized():
             return
@@ -79,7 +79,7 @@ def connect(address: str | None = None) -> None:
         }
         try:
             if address == LOCAL:
-                ray.init(num_cpus=local_cpus(), include_dashboard=False, _node_ip_address="127.0.0.1", **options)
+                ray.init(num_cpus=local_cpus(), include_dashboard=False, **options)
             else:
                 ray.init(address=address, **options)
         except (ConnectionError, ray.exceptions.RayError) as error:
