@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from core.images import (
     looks_like_image,
     too_large_reason,
 )
+from core.safe_text import name_problem, visible
 
 SPLITS = ("train", "val", "test")
 SPLIT_FOLDER_NAMES = {"train": ("train", "training"), "val": ("val", "valid", "validation"), "test": ("test", "testing")}
@@ -123,6 +125,9 @@ def _scan_class_folders(folder: Path, skipped: list[SkippedFile]) -> dict[str, l
     """``{class_name: [photo paths]}``, sorted; unusable files go to ``skipped``."""
     classes: dict[str, list[Path]] = {}
     for class_dir in _visible_subdirs(folder):
+        if problem := name_problem(class_dir.name):  # a hidden or disguised class name (core.safe_text)
+            skipped.append(SkippedFile(visible(str(class_dir)), f"class folder {problem}"))
+            continue
         photos = []
         for path in sorted(class_dir.rglob("*")):
             if path.is_dir() or is_hidden_or_system(path.relative_to(folder)):
@@ -130,12 +135,12 @@ def _scan_class_folders(folder: Path, skipped: list[SkippedFile]) -> dict[str, l
             if path.is_symlink():
                 skipped.append(SkippedFile(str(path), "symbolic link (not followed)"))
                 continue
-            problem = quick_check(path)
+            problem = name_problem(str(path.relative_to(class_dir))) or quick_check(path)
             if problem:
-                skipped.append(SkippedFile(str(path), problem))
+                skipped.append(SkippedFile(visible(str(path)), problem))
             else:
                 photos.append(path)
-        classes[class_dir.name] = photos
+        classes.setdefault(unicodedata.normalize("NFC", class_dir.name), []).extend(photos)  # NFD == NFC twin
     return classes
 
 

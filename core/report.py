@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from core.data import SPLITS, Dataset, DatasetError, SkippedFile, file_digest, load_folder
+from core.safe_text import hide_paths
 from core.upload import REASON_HIDDEN
 
 TINY_PIXELS = 64  # photos narrower or lower than this get blown up into a blur
@@ -113,7 +114,7 @@ def _display_path(path: str, root: str) -> str:
             return Path(path).relative_to(root).as_posix()
         except ValueError:
             pass
-    return path
+    return hide_paths(path)  # never a server folder
 
 
 def _image_size(path: str) -> tuple[int, int] | None:
@@ -226,7 +227,7 @@ def dataset_report(
         skipped_files=skipped_files,
         duplicates=duplicates,
         ignored=ignored,
-        source=dataset.source,
+        source=hide_paths(dataset.source),
         layout=dataset.layout,
         tiny_by_class=tiny_by_class,
     )
@@ -335,7 +336,7 @@ def check_folder(
     try:
         dataset = load_folder(folder, seed)
     except DatasetError as error:
-        return None, None, str(error)
+        return None, None, hide_paths(str(error))
     except OSError as error:
         return None, None, f"The photos could not be read ({error.strerror or error})."
     report = dataset_report(dataset, small_class, imbalance_ratio, extraction=extraction)

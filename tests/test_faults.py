@@ -356,3 +356,38 @@ def test_a_training_with_a_read_only_cache_completes(read_only_cache, tiny_photo
     result = train(tiny_config(tiny_photos))
     assert result.test["n"] > 0
     assert any("cannot be written to" in note for note in result.notes)
+
+
+@pytest.mark.slow
+def test_an_upload_replaced_during_a_training_does_not_touch_it(tmp_path, tiny_photos, monkeypatch):
+    """The student uploads new photos while their training runs: the training finishes on the photos it
+    started with (its lease), and the new upload is what the next training sees."""
+    import shutil
+    import tempfile
+    import zipfile
+
+    from core.engine import Callbacks, train
+    from core.upload import UploadArea
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    shutil.make_archive(str(first.with_suffix("")), "zip", tiny_photos)
+    with zipfile.ZipFile(second, "w") as archive:
+        archive.write(next(Path(tiny_photos, "daisy").iterdir()), "cats/a.jpg")
+        archive.write(next(Path(tiny_photos, "roses").iterdir()), "dogs/b.jpg")
+    area = UploadArea()
+    area.replace(first)
+    replaced = []
+
+    def upload_again(progress):
+        if not replaced and progress.stage == "features":  # the photos are being read right now
+            area.replace(second)
+            replaced.append(area.folder)
+
+    with area.lease() as photos:
+        result = train(tiny_config(str(photos.folder)), Callbacks(on_progress=upload_again))
+    assert replaced and result.class_names == ["daisy", "roses", "tulips"] and result.test["n"] > 0
+    assert result.skipped == []  # not one photo went missing
+    assert sorted(p.name for p in area.folder.iterdir()) == ["cats", "dogs"]
+    assert not photos.folder.exists()  # released: the old upload is gone now
+    area.cleanup()

@@ -155,7 +155,7 @@ def test_hostile_entries_are_skipped_with_reasons_and_nothing_leaves_dest(tmp_pa
         ("photos/readme.txt", "not an image file (by its name)"),
         ("photos/daisy/run.sh", "not an image file (by its name)"),
         ("photos/daisy/good.jpg", "duplicate name in the upload"),
-        ("photos/daisy/bad\nname.jpg", "file name not allowed"),
+        ("photos/daisy/bad⟨U+000A⟩name.jpg", "name holds an invisible control character (U+000A)"),
         ("/".join(["deep"] * 25) + "/x.jpg", "too many folders inside folders"),
     ]
     assert [s.name for s in report.ignored] == [
@@ -552,3 +552,108 @@ def test_core_modules_import_neither_streamlit_nor_tensorflow():
         "bad = {'streamlit', 'tensorflow', 'keras'} & set(sys.modules); assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+# --- a training's own snapshot: leases on upload versions ------------------------------------------------------
+
+
+def test_a_lease_keeps_its_upload_while_newer_uploads_arrive(tmp_path, private_tmp):
+    one = make_zip(tmp_path / "in" / "one.zip", [("daisy/a.jpg", PHOTO_BYTES), ("roses/b.jpg", PHOTO_BYTES)])
+    two = make_zip(tmp_path / "in" / "two.zip", [("tulips/c.jpg", PHOTO_BYTES)])
+    area = UploadArea()
+    with pytest.raises(UploadError, match="No photos uploaded yet"):
+        area.lease()
+    area.replace(one)
+    first_folder = area.folder
+    lease = area.lease()
+    assert lease.folder == first_folder and area.leased() == 1
+    area.replace(two)  # a new upload while a training reads the first one
+    assert area.folder != first_folder
+    assert sorted(p.name for p in area.folder.iterdir()) == ["tulips"]
+    assert sorted(p.name for p in first_folder.iterdir()) == ["daisy", "roses"]  # untouched
+    area.clear()
+    assert (first_folder / "daisy" / "a.jpg").read_bytes() == PHOTO_BYTES
+    lease.release()
+    lease.release()  # twice is fine
+    assert not first_folder.exists() and area.leased() == 0
+
+    area.replace(one)
+    with area.lease() as current:  # releasing the current version keeps it: it is still the upload
+        assert current.held
+    assert not current.held and area.folder.is_dir()
+    area.cleanup()
+    assert not area.root.exists()
+
+
+def test_a_lease_outlives_its_area(tmp_path, private_tmp):
+    """A session that ends (its area dropped or cleaned up) while its training runs: the photos stay until
+    the training releases them, then everything goes."""
+    one = make_zip(tmp_path / "in" / "one.zip", [("daisy/a.jpg", PHOTO_BYTES), ("roses/b.jpg", PHOTO_BYTES)])
+    area = UploadArea()
+    area.replace(one)
+    lease = area.lease()
+    root = area.root
+    area.cleanup()
+    assert not area.alive and lease.folder.is_dir()
+    with pytest.raises(RuntimeError):
+        area.lease()
+    lease.release()
+    assert not root.exists()
+
+    area = UploadArea()
+    area.replace(one)
+    lease = area.lease()
+    root = area.root
+    del area
+    gc.collect()
+    assert lease.folder.is_dir()  # the lease keeps the area alive
+    del lease
+    gc.collect()
+    assert not root.exists()
+    assert list(private_tmp.iterdir()) == []
+
+
+# --- names: NFC, control and text-direction characters -------------------------------------------------------
+
+RLO = "\u202e"
+
+
+@pytest.mark.parametrize("name, reason", [
+    (f"photos/roses{RLO}gpj/a.jpg", "name holds a text-direction character that can disguise it "
+                                    "(a right-to-left override, U+202E)"),
+    ("photos/dai\u0085sy/a.jpg", "name holds an invisible control character (U+0085)"),
+    ("photos/daisy/a\u2066b.jpg", "name holds a text-direction character that can disguise it "
+                                  "(a left-to-right isolate, U+2066)"),
+    ("photos/dai\u200bsy/a.jpg", "name holds an invisible character (a zero-width space, U+200B)"),
+])
+def test_names_with_hidden_characters_are_refused_and_shown_written_out(tmp_path, name, reason):
+    entries = [("photos/daisy/good.jpg", PHOTO_BYTES), (name, PHOTO_BYTES)]
+    report = extract_zip(make_zip(tmp_path / "in.zip", entries), tmp_path / "out")
+    assert report.files == ["photos/daisy/good.jpg"]
+    [skipped] = report.skipped
+    assert skipped.reason == reason
+    assert skipped.name.isprintable() and "⟨U+" in skipped.name  # the refused name cannot disguise itself
+    files = extract_folder_upload([("photos/daisy/good.jpg", PHOTO_BYTES), (name, PHOTO_BYTES)], tmp_path / "f")
+    assert [s.reason for s in files.skipped] == [reason]
+
+
+def test_decomposed_names_become_one_nfc_class(tmp_path):
+    decomposed = unicodedata.normalize("NFD", "rosé")
+    entries = [(f"{decomposed}/a.jpg", PHOTO_BYTES), ("daisy/b.jpg", PHOTO_BYTES)]
+    report = extract_zip(make_zip(tmp_path / "in.zip", entries), tmp_path / "out")
+    assert report.files[0] == "rosé/a.jpg" and unicodedata.is_normalized("NFC", report.files[0])
+
+
+def test_class_folders_on_disk_are_checked_too(tmp_path):
+    """A folder given on the command line (or unpacked by other tools) goes through the same rules."""
+    folder = make_flower_subset(tmp_path / "d", classes=("daisy", "roses"), per_class=4)
+    (folder / "roses").rename(folder / unicodedata.normalize("NFD", "rosé"))
+    disguised = folder / f"tulips{RLO}"
+    disguised.mkdir()
+    (disguised / "a.jpg").write_bytes(PHOTO_BYTES)
+    (folder / "daisy" / "x\u009by.jpg").write_bytes(PHOTO_BYTES)
+    dataset = data.load_folder(folder)
+    assert dataset.class_names == ["daisy", "rosé"]
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in dataset.skipped}
+    assert reasons["tulips⟨U+202E⟩"].startswith("class folder name holds a text-direction character")
+    assert reasons["x⟨U+009B⟩y.jpg"] == "name holds an invisible control character (U+009B)"
