@@ -61,16 +61,13 @@ class LoadedModel:
     metadata: dict
 
 
-def load_trained_model(path: str) -> LoadedModel:
-    from core.export import read_metadata
-    from core.models import preprocess_layer_class
+def load_trained_model(path: str, name: str | None = None) -> LoadedModel:
+    """A ``.keras`` file made by this app, checked and loaded in safe mode (``core.model_file``);
+    anything else raises ``core.model_file.ModelFileProblem`` (a ``ValueError``) saying why."""
+    from core.model_file import load_checked
 
     config.quiet_tensorflow_logs()
-    import keras
-
-    metadata = read_metadata(path)
-    preprocess_layer_class()  # registers the custom layer before loading
-    model = keras.models.load_model(path, compile=False)
+    model, metadata = load_checked(path, name)
     return LoadedModel(model, list(metadata["class_names"]), int(metadata["image_size"]), metadata)
 
 
