@@ -24,11 +24,11 @@ How things travel, and why:
 
 from __future__ import annotations
 
+import json
 import logging
-import os
 import secrets
 import shutil
-import socket
+import sys
 import tempfile
 import threading
 import time
@@ -40,7 +40,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import core
-from core.engine import Callbacks, EpochRecord, load_photos, save_model, train, train_from_scratch
+from core.engine import DatasetError, EpochRecord, load_photos
 from core.runner.ray_settings import (
     LOCAL,
     cpus_per_training,
@@ -49,14 +49,13 @@ from core.runner.ray_settings import (
     ray_address,
     reuse_workers,
 )
-from core.runner.worker import RECIPES, config_from_dict, keep_wrong_photos
+from core.runner.ray_task import train_task
+from core.runner.worker import keep_wrong_photos
 
 NAMESPACE = "transfer-learning-lab"
 REFRESH_S = 0.2  # the runner asks every 0.1 s per job; one mailbox call per 0.2 s serves all of them
-PROGRESS_EVERY_S = 0.25
-STOP_POLL_S = 0.3
 PAYLOADS_KEPT = 8  # photo sets kept in the object store (tf_flowers plus a few students' own)
-PHOTO_FOLDERS_KEPT = 4  # photo sets kept on each worker's disk
+CAPACITY_EVERY_S = 5.0
 MEMORY_MONITOR_MESSAGE = "ran out of memory during your training and Ray ended it"
 
 _connect_lock = threading.Lock()
@@ -112,112 +111,6 @@ class Mailbox:
     def forget(self, job_id: str) -> None:
         self._stops.discard(job_id)
         self._events.pop(job_id, None)
-
-
-# ------------------------------------------------------------------------------------ the worker's side
-class _Sink:
-    """The task's end of the mailbox: events in order, progress at most every 0.25 s, the stop flag read
-    without blocking a training step."""
-
-    def __init__(self, mailbox, job_id: str):
-        self._mailbox, self._job_id = mailbox, job_id
-        self._last_progress = 0.0
-        self._stop_ref, self._stop_asked_at = None, 0.0
-        self.stop_requested = False
-
-    def send(self, kind: str, **fields) -> None:
-        self._mailbox.push.remote(self._job_id, [{"type": kind, **fields}])
-
-    def progress(self, recipe: str, progress) -> None:
-        now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_EVERY_S or progress.fraction >= 1.0:
-            self._last_progress = now
-            self.send("progress", recipe=recipe, **asdict(progress))
-
-    def should_stop(self) -> bool:
-        if not self.stop_requested:
-            if self._stop_ref is None and time.monotonic() - self._stop_asked_at >= STOP_POLL_S:
-                self._stop_ref, self._stop_asked_at = self._mailbox.stop_requested.remote(self._job_id), time.monotonic()
-            if self._stop_ref is not None and ray.wait([self._stop_ref], timeout=0)[0]:
-                self.stop_requested, self._stop_ref = ray.get(self._stop_ref), None
-                if self.stop_requested:
-                    self.send("stopping")
-        return self.stop_requested
-
-    def flush(self) -> None:
-        """Calls from one caller to an actor run in order: when this returns, every event is in the mailbox."""
-        ray.get(self._mailbox.push.remote(self._job_id, []))
-
-
-def _photos_folder(photos_box: list, fingerprint: str) -> Path:
-    """The shipped photos on this computer's disk, fetched from the object store only if not already here."""
-    root = Path(tempfile.gettempdir()) / "tll-ray-photos"
-    root.mkdir(mode=0o700, exist_ok=True)  # students' photos: not for other users of a lab PC
-    folder = root / fingerprint
-    if (folder / ".complete").exists():
-        os.utime(folder)
-        return folder
-    payload = ray.get(photos_box[0])
-    partial = root / f".{fingerprint}.{os.getpid()}.{secrets.token_hex(3)}"
-    for split in ("train", "val", "test"):
-        (partial / split).mkdir(parents=True)
-    for name, data in payload["files"]:
-        (partial / name).parent.mkdir(parents=True, exist_ok=True)
-        (partial / name).write_bytes(data)
-    (partial / ".complete").touch()
-    try:
-        partial.rename(folder)
-    except OSError:  # another training on this computer wrote the same photos first
-        shutil.rmtree(partial, ignore_errors=True)
-    folders = sorted((p for p in root.iterdir() if p.is_dir() and p != folder), key=lambda p: p.stat().st_mtime)
-    for old in folders[: max(0, len(folders) - PHOTO_FOLDERS_KEPT + 1)]:
-        if time.time() - old.stat().st_mtime > 3600:  # never the photos of a training that may still run
-            shutil.rmtree(old, ignore_errors=True)
-    return folder
-
-
-def _relative(row: dict, folder: Path) -> dict:
-    path = row.get("path")
-    return {**row, "path": os.path.relpath(path, folder)} if path and path.startswith(str(folder)) else dict(row)
-
-
-def _lower_priority(nice: int) -> None:
-    current = os.getpriority(os.PRIO_PROCESS, 0)
-    os.setpriority(os.PRIO_PROCESS, 0, max(current, nice))  # absolute: a reused worker is not lowered twice
-
-
-def train_task(job: dict, photos_box: list, fingerprint: str, source: str, mailbox) -> dict:
-    """One job on a Ray worker, through the engine only; the models come back as ``.keras`` bytes."""
-    sink = _Sink(mailbox, job["job_id"])
-    node = socket.gethostname()
-    sink.send("started", pid=os.getpid(), node=node)
-    if job.get("nice"):
-        _lower_priority(int(job["nice"]))
-    unknown = set(job["recipes"]) - set(RECIPES)
-    if unknown:
-        raise ValueError(f"unknown recipe(s): {sorted(unknown)}")
-    cfg = config_from_dict(job["config"])
-    folder = _photos_folder(photos_box, fingerprint)
-    dataset = load_photos(str(folder), cfg.seed)
-    if dataset.fingerprint() != fingerprint:
-        raise RuntimeError(f"The photos did not arrive intact on {node}: their content differs from the server's.")
-    dataset.source = source
-    results = []
-    for recipe in job["recipes"]:
-        callbacks = Callbacks(on_epoch=lambda record, r=recipe: sink.send("epoch", recipe=r, **asdict(record)),
-                              on_progress=lambda progress, r=recipe: sink.progress(r, progress),
-                              should_stop=sink.should_stop)
-        result = (train if recipe == "transfer" else train_from_scratch)(cfg, callbacks, dataset=dataset)
-        with tempfile.TemporaryDirectory(prefix="tll-model-") as tmp:
-            model = Path(save_model(result, Path(tmp) / f"{recipe}.keras")).read_bytes()
-        summary = result.summary()
-        summary["skipped"] = [_relative(row, folder) for row in summary["skipped"]]
-        results.append({"recipe": recipe, "summary": summary, "model": model,
-                        "misclassified": [_relative(row, folder) for row in result.misclassified]})
-        if sink.stop_requested:
-            break
-    sink.flush()
-    return {"node": node, "results": results}
 
 
 # ------------------------------------------------------------------------------------ the server's side
@@ -344,6 +237,7 @@ class RayBackend:
         self._handles: dict[str, RayHandle] = {}
         self._payloads: OrderedDict[str, tuple] = OrderedDict()
         self._refreshed = 0.0
+        self._capacity, self._capacity_at = 0, float("-inf")
 
     def start(self, job: dict) -> RayHandle:
         self._check_feasible()
@@ -430,10 +324,53 @@ class RayBackend:
                 for n in ray.nodes()]
 
     def capacity(self) -> int:
-        """Trainings the computers alive now can run at once, by CPU and by memory."""
-        return sum(int(min(n["cpus"] // self.cpus, n["memory_mb"] // self.memory_mb))
-                   for n in self.nodes() if n["alive"])
+        """Trainings the computers alive now can run at once, by CPU and by memory (asked at most every 5 s:
+        the runner's queue may call it on every tick)."""
+        if time.monotonic() - self._capacity_at > CAPACITY_EVERY_S:
+            self._capacity = sum(int(min(n["cpus"] // self.cpus, n["memory_mb"] // self.memory_mb))
+                                 for n in self.nodes() if n["alive"])
+            self._capacity_at = time.monotonic()
+        return self._capacity
 
 
-def epoch_record(event: dict) -> EpochRecord:
-    return EpochRecord(**{k: v for k, v in event.items() if k not in ("type", "recipe")})
+def train_on_cluster(cfg, save: str | None, on_epoch) -> int:
+    """``python -m core.train`` with ``TLL_RAY_ADDRESS`` set: one training as a Ray task, its epochs printed as
+    they arrive, then the same JSON summary as a local run (``backend``: ray, ``node``: the computer)."""
+    summary, error = None, None
+    try:
+        backend = RayBackend()
+        with tempfile.TemporaryDirectory(prefix="tll-cli-") as output:
+            job = {"job_id": f"cli-{secrets.token_hex(4)}", "recipes": ["transfer"], "config": asdict(cfg),
+                   "data": cfg.data, "output_dir": output}
+            handle = backend.start(job)
+            told = ""
+            try:
+                while True:
+                    done = handle.exit_status() is not None
+                    for event in handle.events():
+                        kind = event.pop("type")
+                        if kind == "epoch":
+                            on_epoch(EpochRecord(**{k: v for k, v in event.items() if k != "recipe"}))
+                        elif kind == "result":
+                            summary = event["summary"]
+                            if save:
+                                shutil.copyfile(event["model"], save)
+                                summary["saved_to"] = save
+                        elif kind == "error":
+                            error = event["message"]
+                    where = f"running on {handle.node}" if handle.node else "waiting for a free computer in the cluster"
+                    if where != told:
+                        print(f"[ray] {where}", file=sys.stderr)
+                        told = where
+                    if done:
+                        break
+                    time.sleep(0.2)
+            finally:
+                handle.kill()  # Ctrl+C: the cluster stops training for nobody (a no-op once it has ended)
+    except (DatasetError, RuntimeError, ConnectionError) as problem:
+        error = str(problem)
+    if summary is None:
+        print(f"error: {error or 'the training ended without a result'}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=1, default=str))
+    return 0

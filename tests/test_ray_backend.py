@@ -1,0 +1,181 @@
+"""Trainings on a Ray cluster (issue 13): a private 2-CPU Ray on this computer, tiny trainings at 96 px.
+
+Each training asks for both CPUs here, so one runs while the next waits in Ray's queue: the queue view
+shows pending and running. Skipped, with the reason, only where Ray cannot start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+
+import pytest
+from conftest import ROOT, make_flower_subset
+
+from core.engine import TrainConfig, load_model
+
+CLASSES = ("daisy", "roses", "tulips")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A RayBackend on ``TLL_RAY_ADDRESS=local`` (2 CPUs, no dashboard), 2 CPUs per training; shut down after."""
+    saved = {k: os.environ.get(k) for k in ("TLL_RAY_CPUS_PER_TRAINING", "TLL_RAY_MEMORY_MB")}
+    os.environ.update(TLL_RAY_CPUS_PER_TRAINING="2", TLL_RAY_MEMORY_MB="1024")
+    import ray
+
+    from core.runner.ray_backend import RayBackend
+
+    try:
+        backend = RayBackend("local")
+    except Exception as error:  # noqa: BLE001 - any reason Ray cannot start here is the skip reason
+        ray.shutdown()
+        pytest.skip(f"Ray cannot start on this machine: {type(error).__name__}: {error}")
+    yield backend
+    ray.shutdown()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    return make_flower_subset(tmp_path_factory.mktemp("ray") / "photos", classes=CLASSES, per_class=10)
+
+
+def job(photos, output_dir, name: str, **config) -> dict:
+    settings = {"image_size": 96, "epochs1": 1, "epochs2": 0, "unfreeze": 0, **config}
+    cfg = TrainConfig(data=str(photos), **settings)
+    return {"job_id": name, "recipes": ["transfer"], "config": asdict(cfg), "data": str(photos),
+            "output_dir": str(output_dir / name)}
+
+
+def follow(handle, until, timeout: float = 240.0) -> list[dict]:
+    """Events of ``handle`` until ``until(events)`` is true (or it ends); fails after ``timeout``."""
+    events: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ended = handle.exit_status() is not None
+        events += handle.events()
+        if until(events) or ended:
+            return events
+        time.sleep(0.1)
+    raise AssertionError(f"no end after {timeout} s; events so far: {[e['type'] for e in events]}")
+
+
+def ended(events):
+    return any(e["type"] in ("done", "error") for e in events)
+
+
+def of_type(events, kind):
+    return [e for e in events if e["type"] == kind]
+
+
+@pytest.mark.slow
+def test_a_training_on_the_cluster_streams_its_progress_and_its_model_comes_back(cluster, photos, tmp_path):
+    handle = cluster.start(job(photos, tmp_path, "end-to-end", epochs2=1, unfreeze=3))
+    events = follow(handle, ended)
+    assert handle.exit_status() == 0, of_type(events, "error")
+    started = of_type(events, "started")[0]
+    assert started["node"] in {n["node"] for n in cluster.nodes()}
+    assert of_type(events, "progress"), "no progress arrived"
+    epochs = of_type(events, "epoch")
+    assert [(e["phase"], e["epoch"]) for e in epochs] == [("head", 1), ("fine-tune", 2)]
+    result = of_type(events, "result")[0]
+    summary = result["summary"]
+    assert summary["backend"] == "ray" and summary["node"] == started["node"]
+    assert str(photos) in summary["dataset_source"], "the run must name the student's photos, not the worker's copy"
+    assert [h["epoch"] for h in summary["history"]] == [1, 2]
+    model_path = tmp_path / "end-to-end" / "transfer.keras"
+    assert result["model"] == str(model_path) and model_path.is_file()
+    assert load_model(model_path).class_names == list(CLASSES)
+    for row in result["misclassified"]:  # thumbnails made on the server from the student's own photos
+        assert row["path"] is None or row["path"].startswith(str(tmp_path / "end-to-end"))
+    assert events[-1]["type"] == "done"
+
+
+@pytest.mark.slow
+def test_the_queue_stop_and_a_killed_worker(cluster, photos, tmp_path):
+    long = {"epochs1": 500}  # only ever ended by the test
+    first = cluster.start(job(photos, tmp_path, "first", **long))
+    second = cluster.start(job(photos, tmp_path, "second", **long))
+    first_events = follow(first, lambda ev: of_type(ev, "started"))
+    queue = {row["job_id"]: row for row in cluster.list_jobs()}
+    assert queue["first"]["state"] == "running" and queue["first"]["node"]
+    assert queue["second"]["state"] == "pending" and queue["second"]["node"] == ""
+
+    # A worker killed mid-run (out of memory, a lab PC's user ending it): its student is told, others go on.
+    os.kill(of_type(first_events, "started")[0]["pid"], signal.SIGKILL)
+    first_events += follow(first, ended)
+    assert first.exit_status() < 0
+    message = of_type(first_events, "error")[0]["message"]
+    assert "killed" in message and "try again" in message
+    assert not (tmp_path / "first" / "transfer.keras").exists()
+
+    # The next training starts; one submitted behind it waits and can be stopped before it starts.
+    second_events = follow(second, lambda ev: of_type(ev, "epoch"))
+    third = cluster.start(job(photos, tmp_path, "third"))
+    assert {row["job_id"]: row["state"] for row in cluster.list_jobs()}["third"] == "pending"
+    third.request_stop()
+    third_events = follow(third, ended, timeout=30)
+    assert of_type(third_events, "error")[0]["message"] == "Stopped before it started."
+    assert not of_type(third_events, "started")
+
+    # Stop between batches keeps what was trained: a model comes back, marked stopped.
+    second.request_stop()
+    second_events += follow(second, ended)
+    assert second.exit_status() == 0, of_type(second_events, "error")
+    assert of_type(second_events, "stopping")
+    summary = of_type(second_events, "result")[0]["summary"]
+    assert summary["stopped"] and len(summary["history"]) < 500
+    assert (tmp_path / "second" / "transfer.keras").is_file()
+
+    # A hard stop (the teacher's cancel) ends a running training at once, with no error of its own.
+    fourth = cluster.start(job(photos, tmp_path, "fourth", **long))
+    follow(fourth, lambda ev: of_type(ev, "started"))
+    fourth.kill()
+    fourth_events = follow(fourth, ended, timeout=60)
+    assert fourth.exit_status() < 0 and not of_type(fourth_events, "error")
+    assert cluster.list_jobs() == [] and cluster.capacity() == 1
+
+
+def test_a_training_no_computer_can_take_is_refused_with_the_setting_to_change(cluster, photos, tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setattr(cluster, "memory_mb", 10**9)
+    with pytest.raises(RuntimeError, match="TLL_RAY_MEMORY_MB"):
+        cluster.start(job(photos, tmp_path, "too-big"))
+    assert cluster.list_jobs() == []
+
+
+def test_without_the_variable_ray_is_never_imported(tmp_path):
+    code = ("import sys, core.engine, core.runner, core.runner.service, core.train, core.train_cli; "
+            "from core.runner import service; "
+            "print(type(service.runner().backend).__name__, 'ray' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TLL_RAY_")}
+    env["TLL_DATA_DIR"] = str(tmp_path)  # the runner's store
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["LocalProcessBackend", "False"]
+
+
+@pytest.mark.slow
+def test_the_command_line_says_which_backend_and_computer_trained(photos, tmp_path):
+    """``python -m core.train`` with TLL_RAY_ADDRESS=local: its own private Ray, then the JSON says so."""
+    env = {**os.environ, "TLL_RAY_ADDRESS": "local", "TLL_RAY_MEMORY_MB": "1024"}
+    model = tmp_path / "cli.keras"
+    out = subprocess.run([sys.executable, "-m", "core.train", "--data", str(photos), "--image-size", "96",
+                          "--epochs1", "1", "--epochs2", "0", "--save", str(model)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout[out.stdout.index("{"):])
+    assert summary["backend"] == "ray" and summary["node"]
+    assert len(summary["history"]) == 1 and "epoch   1" in out.stderr
+    assert model.is_file() and summary["saved_to"] == str(model)
