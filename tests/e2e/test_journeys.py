@@ -130,7 +130,7 @@ def test_quiz_answer_all_eight_and_see_score_and_explanations(page: Page, app_ur
     for question in QUESTIONS:
         letter = question.answer if question is not wrong else next(o for o in question.options if o != question.answer)
         group = page.locator(key(f"quiz_q{question.id}"))
-        option = group.locator("label").filter(has_text=f"{letter}) {question.options[letter][:40]}")
+        option = group.locator("label").filter(has_text=question.options[letter][:40])
         expect(option).to_have_count(1)
         option.click()
         expect(group.locator("input[type=radio]:checked")).to_have_count(1)
