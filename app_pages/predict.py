@@ -13,7 +13,7 @@ import streamlit as st
 
 from core import engine
 from core.images import ImageProblem
-from ui import charts, state
+from ui import charts, model_upload, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
 
@@ -77,7 +77,7 @@ def _quick_model() -> ActiveModel | None:
 
 
 def choose_model() -> ActiveModel | None:
-    trained = _model_from_train_page()
+    trained = model_upload.uploaded_model() or _model_from_train_page()  # D: an uploaded .keras wins
     if trained is not None:
         return trained
     if not state.uses_quick_model():

@@ -59,11 +59,13 @@ def save_model(result: TrainResult, path):
     return save_trained_model(result, path)
 
 
-def load_model(path):
-    """A ``.keras`` file saved by this app -> ``LoadedModel`` (model, class names, image size, metadata)."""
+def load_model(path, name: str | None = None):
+    """A ``.keras`` file saved by this app (a path, or an upload's bytes called ``name``) -> ``LoadedModel``
+    (model, class names, image size, metadata). Checked first and loaded in Keras safe mode: a file that is not
+    ours, is damaged or carries code raises ``ValueError`` with a message for the student, and never runs."""
     from core.predict import load_trained_model
 
-    return load_trained_model(path)
+    return load_trained_model(path, name)
 
 
 def model_bytes(result: TrainResult) -> bytes:
@@ -71,6 +73,15 @@ def model_bytes(result: TrainResult) -> bytes:
     from core.export import model_bytes as to_bytes
 
     return to_bytes(result)
+
+
+def export_model(result: TrainResult, folder, on_progress=None):
+    """``model.keras``, LiteRT float32 and 8-bit ``.tflite`` files, labels, a model card, ``parity.json`` (every
+    format on the test photos next to Keras) and ``predict.py``, zipped -> ``core.export.ExportReport``.
+    ``on_progress(fraction, message)``; a step that fails is listed in ``report.problems``, the rest is kept."""
+    from core.export import export_trained
+
+    return export_trained(result, folder, on_progress=on_progress)
 
 
 def unfreeze_counts(base_key: str, k: int) -> dict:
@@ -100,6 +111,6 @@ __all__ = [
     "EpochRecord", "Progress", "TrainConfig", "TrainResult", "WeightsUnavailable", "base_spec", "load_model",
     "load_photos", "save_model", "train", "train_from_scratch", "weights_available",
     # for the pages (UI): predicting, explaining, previews
-    "RULE_EXPLANATION", "SMALL_PHOTO", "grad_cam", "model_bytes", "overlay", "predict_photo", "prepare_photo",
+    "RULE_EXPLANATION", "SMALL_PHOTO", "export_model", "grad_cam", "model_bytes", "overlay", "predict_photo", "prepare_photo",
     "preview_augmentations", "quick_default_model", "unfreeze_counts",
 ]

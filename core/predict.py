@@ -61,13 +61,17 @@ class LoadedModel:
     metadata: dict
 
 
-def load_trained_model(path: str, name: str | None = None) -> LoadedModel:
-    """A ``.keras`` file made by this app, checked and loaded in safe mode (``core.model_file``);
-    anything else raises ``core.model_file.ModelFileProblem`` (a ``ValueError``) saying why."""
-    from core.model_file import load_checked
+def load_trained_model(source, name: str | None = None) -> LoadedModel:
+    """A ``.keras`` file made by this app (a path, or the bytes of an upload called ``name``), checked and
+    loaded in safe mode (``core.model_file``); anything else raises ``core.model_file.ModelFileProblem``
+    (a ``ValueError``) saying why, in words for a student."""
+    from core.model_file import load_checked, load_uploaded
 
     config.quiet_tensorflow_logs()
-    model, metadata = load_checked(path, name)
+    if isinstance(source, bytes | bytearray | memoryview):
+        model, metadata = load_uploaded(bytes(source), name or "model.keras")
+    else:
+        model, metadata = load_checked(source, name)
     return LoadedModel(model, list(metadata["class_names"]), int(metadata["image_size"]), metadata)
 
 

@@ -256,7 +256,7 @@ def test_page_without_a_model_offers_the_quick_model():
     assert not at.exception
     assert at.button(key="predict_quick_model").label == "Use the quick flower model"
     assert "trained in seconds on the flower photos, phase 1 only" in _texts(at.caption) + _texts(at.button)
-    assert not at.file_uploader  # no photo inputs until there is a model
+    assert [u.key for u in at.file_uploader] == ["predict_model_upload"]  # no photo inputs until there is a model
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core import engine
 from core.engine import TrainResult
-from ui import charts
+from ui import charts, export_panel
 
 WRONG_SHOWN = 12
 
@@ -103,5 +103,5 @@ def show(result: TrainResult) -> None:
     mistakes(result)
     provenance(result)
     # lesson_panels.code_of_this_run(result)  <- B: the code of this run, one line here
-    download(result)  # export_panel.show(result) <- D: replaces this line
+    export_panel.show(result)  # D: model.keras, LiteRT files, model card, parity table, one zip
     try_it()
