@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import architecture, models
 from core.images import ImageProblem, load_array
+from ui.lesson_panels import claims_beside_measurements
 
 MAPS_KEY = "concept_maps"
 COLOURS = {"frozen": "#7F9CB8", "trainable": "#F28E2B", "no params": "#D5DBD6", "head": "#F28E2B"}
@@ -112,10 +113,7 @@ def _story() -> None:
         "Kiran wants an app that names flowers. There are only about **200 photos of each species**: "
         "far too few to teach a network to *see* from nothing."
     )
-    a, b, c = st.columns(3)
-    a.metric("From scratch", "≈ 60%", help="A small CNN trained only on Kiran's photos.")
-    b.metric("Frozen MobileNetV2 + new head", "80–85%", help="5 epochs. Only the new head learns.")
-    c.metric("Fine-tune the top 30 layers", "90–95%", help="10 more epochs at a tiny learning rate, 1e-5.")
+    claims_beside_measurements("concept")
     st.markdown(
         "**The trick:** borrow **MobileNetV2**, a network that already learned to see from over a million "
         "ImageNet photos. **Freeze** it (its weights stay as they are) and put a small **new head** on top "

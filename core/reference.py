@@ -79,12 +79,24 @@ def _cache_file(key: str):
     return config.cache_dir() / "reference" / f"{key}.json"
 
 
+KEY_SECONDS = 60.0  # how long a computed key is trusted: listing and hashing 1,000 photos takes a moment
+_key_memo: dict[str, tuple[float, str | None]] = {}
+
+
 def current_key() -> str | None:
-    """The cache key for the flowers on this machine now, or ``None`` if there are none (no download)."""
-    if not _flowers_here():
-        return None
-    dataset = load_photos(TF_FLOWERS, SEED)  # lists and hashes the photos (memoised per file): no TensorFlow
-    return cache_key(dataset.fingerprint())
+    """The cache key for the flowers on this machine now, or ``None`` if there are none (no download).
+
+    Remembered for a minute, so a page that reruns on every slider move does not list the photos each time."""
+    where = f"{config.cache_dir()}|{config.bundle_flowers_dir()}"
+    kept = _key_memo.get(where)
+    if kept and time.monotonic() - kept[0] < KEY_SECONDS:
+        return kept[1]
+    key = None
+    if _flowers_here():
+        dataset = load_photos(TF_FLOWERS, SEED)  # lists and hashes the photos (memoised per file): no TensorFlow
+        key = cache_key(dataset.fingerprint())
+    _key_memo[where] = (time.monotonic(), key)
+    return key
 
 
 def cached() -> dict | None:

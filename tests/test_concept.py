@@ -8,10 +8,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import architecture
+from core import architecture, reference
+from core.lesson_claims import CLAIMS, LESSON_TRAIN_PHOTOS
+from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "app_pages" / "concept.py"
@@ -33,8 +37,6 @@ def test_story_and_default_counts():
     text = " ".join(m.value for m in at.markdown)
     for words in ("200 photos", "Freeze", "new head"):
         assert words in text
-    values = {m.label: m.value for m in at.metric}
-    assert values["From scratch"] == "≈ 60%" and "80–85%" in values.values() and "90–95%" in values.values()
     assert at.slider(key="concept_unfreeze").value == 30
     summary = architecture.unfreeze_summary(30)
     assert _metric(at, "Trainable parameters") == f"{summary['model_params_trainable']:,}"
@@ -96,7 +98,8 @@ def _run_in_fresh_process(body: str, env_extra: dict | None = None) -> dict:
         import json, sys, time
         sys.path.insert(0, {str(ROOT)!r})
         started = time.perf_counter()
-        from streamlit.testing.v1 import AppTest
+        import pytest
+from streamlit.testing.v1 import AppTest
         at = AppTest.from_file({str(PAGE)!r}, default_timeout=60)
         at.run()
         seconds = time.perf_counter() - started
@@ -158,3 +161,52 @@ def test_without_bundle_the_student_uploads_and_missing_weights_are_explained(tm
     assert out["selectboxes"] == 0
     assert out["disabled_before"] and not out["disabled_after"]
     assert any("No pretrained weights" in e for e in out["errors"])
+
+
+# --- the lesson's claims beside this app's measurements ------------------------------------------------------
+
+
+def _claim_tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric if m.label in {c.stage for c in CLAIMS}}
+
+
+@pytest.fixture
+def fake_reference():
+    """A reference result on disk for the photos here (its figures are made up: only the display is tested),
+    removed afterwards."""
+    reference._key_memo.clear()
+    key = reference.current_key()
+    figures = {k: {"test_accuracy": a, "n_test": 150, "seconds": 1.0}
+               for k, a in {"scratch": 0.41, "phase1": 0.77, "phase2": 0.88}.items()}
+    reference._store(key, {"key": key, "computed_at": "now", "cpu_count": 2, "settings": "test settings",
+                           "figures": figures})
+    yield
+    reference._cache_file(key).unlink()
+
+
+def test_lesson_figures_are_labelled_as_its_claims_with_conditions():
+    reference._key_memo.clear()
+    at = _page()
+    text = " ".join(m.value for m in at.markdown)
+    for claim in CLAIMS:
+        assert f"Lesson's claim: **{claim.figure}**" in text
+    assert "Colab T4 GPU" in text and f"{LESSON_TRAIN_PHOTOS:,}" in text and "30 epochs" in text
+    if reference.cached() is None:  # nothing measured yet: no figure pretends to be one, and it can be measured
+        assert set(_claim_tiles(at).values()) == {"—"}
+        assert at.button(key="concept_reference_start")
+
+
+def test_the_reference_run_fills_the_tiles_and_the_students_own_run_comes_first(fake_reference):
+    at = _page()
+    assert _claim_tiles(at) == {"CNN from scratch": "41%", "Frozen MobileNetV2 + new head": "77%",
+                                "Fine-tune the top 30 layers": "88%"}
+    assert "concept_reference_start" not in [b.key for b in at.button]
+    assert any("the reference run, 150 test photos" in m.help for m in at.metric if m.help)
+
+    mine = SimpleNamespace(timings={"phase_test_accuracy": {"phase1": 0.61, "phase2": 0.66}}, test={"n": 12})
+    at.session_state[state.LATEST_RESULT] = mine
+    at.run()
+    tiles = _claim_tiles(at)
+    assert tiles["Frozen MobileNetV2 + new head"] == "61%" and tiles["Fine-tune the top 30 layers"] == "66%"
+    assert tiles["CNN from scratch"] == "41%"  # still the reference: the student has not trained one
+    assert any("your latest run, 12 test photos" in m.help for m in at.metric if m.help)
