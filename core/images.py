@@ -5,8 +5,11 @@ Plain Python + Pillow + NumPy: no TensorFlow here.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,11 @@ _ORIENTATION_TAG = 0x0112
 # Photos up to this size are converted whole (banded, so no extra full copy): they decode exactly as they
 # always did. Bigger ones are shrunk by whole factors straight after decoding.
 REDUCE_ABOVE_PIXELS = 16_000_000
+# How many such big photos one process decodes at once (Streamlit runs every session in a thread of one
+# process): the server's memory for photos stays under TLL_BIG_DECODES x PEAK_BYTES however many arrive.
+_BIG_DECODES = threading.BoundedSemaphore(
+    max(1, int(os.environ["TLL_BIG_DECODES"])) if os.environ.get("TLL_BIG_DECODES", "").isdigit() else 2
+)
 
 IMAGE_SUFFIXES = {
     ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif",
@@ -201,19 +209,21 @@ def open_rgb(source, draft_size: int | None = None, squash: bool = False) -> Ima
             if width * height > MAX_IMAGE_PIXELS:
                 raise ImageProblem(f"too large: {width}x{height} pixels (limit {MAX_IMAGE_PIXELS:,})")
             if draft_size and image.format == "JPEG":
-                image.draft("RGB", (draft_size, draft_size))
-            image.load()
-            if getattr(image, "is_animated", False):
-                image.seek(0)
-            factors = reduction_factors(*image.size, draft_size, squash)
-            if factors == (1, 1) or image.width * image.height <= REDUCE_ABOVE_PIXELS:
-                return to_rgb(image)  # may be ``image`` itself: leaving ``with`` closes only the file
-            orientation = _orientation(image)
-            wide_top = image.getextrema()[1] if image.mode in _WIDE_MODES else None
-            # Averaging needs real values: 32-bit integers (Pillow cannot reduce "I;16"), colours (not
-            # palette indices).
-            reduced = _in_bands(image, _working_mode(image), factors)
-            image.close()  # frees the full-size pixels now, before the small copy is converted
+                image.draft("RGB", (draft_size, draft_size))  # the size is now the (smaller) decoded one
+            big = image.width * image.height > REDUCE_ABOVE_PIXELS
+            with _BIG_DECODES if big else nullcontext():
+                image.load()
+                if getattr(image, "is_animated", False):
+                    image.seek(0)
+                factors = reduction_factors(*image.size, draft_size, squash)
+                if factors == (1, 1) or not big:
+                    return to_rgb(image)  # may be ``image`` itself: leaving ``with`` closes only the file
+                orientation = _orientation(image)
+                wide_top = image.getextrema()[1] if image.mode in _WIDE_MODES else None
+                # Averaging needs real values: 32-bit integers (Pillow cannot reduce "I;16"), colours (not
+                # palette indices).
+                reduced = _in_bands(image, _working_mode(image), factors)
+                image.close()  # frees the full-size pixels now, before the small copy is converted
         return to_rgb(reduced, orientation, wide_top)
     except ImageProblem:
         raise

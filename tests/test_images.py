@@ -13,6 +13,7 @@ import pytest
 from conftest import FLOWERS, ROOT
 from PIL import Image
 
+from core import images
 from core.images import PEAK_BYTES, ImageProblem, load_array, open_rgb, reduction_factors
 
 BIG = 5000  # 25 MP: above REDUCE_ABOVE_PIXELS, so the reducing path runs
@@ -165,3 +166,35 @@ def test_peak_memory_stays_under_the_stated_budget(hostile, name, task):
     peak = _peak_bytes(hostile / name, task)
     assert 0 < peak <= PEAK_BYTES, f"{name} ({task}): {peak / 2**20:.0f} MB > {PEAK_BYTES / 2**20:.0f} MB"
 
+
+
+def test_big_photos_are_decoded_a_few_at_a_time(monkeypatch):
+    """Ten students sending a 50 MP photo at once must not take ten times the budget."""
+    import threading
+    import time
+
+    monkeypatch.setattr(images, "REDUCE_ABOVE_PIXELS", 1000)  # small photos stand in for big ones
+    monkeypatch.setattr(images, "_BIG_DECODES", threading.BoundedSemaphore(2))
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = images._in_bands
+
+    def slow_in_bands(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(images, "_in_bands", slow_in_bands)
+    data = encoded(Image.new("RGB", (200, 200), (9, 99, 199))).getvalue()
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(load_array(io.BytesIO(data), 20))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 6 and all(r[0, 0].tolist() == [9, 99, 199] for r in results)
+    assert most[0] == 2
