@@ -28,7 +28,8 @@ os.environ.setdefault("TLL_CACHE_DIR", tempfile.mkdtemp(prefix="tll-bench-cache-
 import psutil  # noqa: E402
 
 from core import features  # noqa: E402
-from core.train import PHASE1, TrainConfig, train  # noqa: E402
+from core.engine import TrainConfig, train  # noqa: E402
+from core.results import PHASE1  # noqa: E402
 
 
 class PeakMemory:

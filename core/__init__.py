@@ -1,5 +1,11 @@
 """Transfer Learning Lab's engine: data, models, training, evaluation, prediction, explanation, export.
 
-Never imports streamlit. Modules that build or run models import TensorFlow lazily, so the quiz and
-concept text can use ``core`` without paying for it.
+Never imports streamlit. ``core.engine`` is the public surface. Modules that pages import before any
+model exists (the base registry, the layer table, datasets, the quiz) do not import TensorFlow.
 """
+
+import os
+
+# TensorFlow's C++ start-up chatter hides our own messages (warnings and errors stay). Set before any
+# core module imports TensorFlow.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

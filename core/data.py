@@ -11,7 +11,7 @@ import os
 import random
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +75,18 @@ class Dataset:
 
     def digests(self, split: str) -> list[str]:
         return [file_digest(item.path) for item in self.splits[split]]
+
+    def copy(self) -> Dataset:
+        """A copy whose photo lists can change (photos dropped) without touching this one."""
+        return replace(self, splits={name: list(items) for name, items in self.splits.items()},
+                       skipped=list(self.skipped))
+
+    def drop(self, files: list[SkippedFile]) -> None:
+        """Leave these photos out of every split and list them as skipped, with their reasons."""
+        paths = {f.path for f in files}
+        for name in self.splits:
+            self.splits[name] = [item for item in self.splits[name] if item.path not in paths]
+        self.skipped.extend(files)
 
     def fingerprint(self) -> str:
         """Content key: the bytes of every photo, its label and its split (not where it lives)."""

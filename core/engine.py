@@ -1,31 +1,34 @@
 """The engine's public surface: pages, the CLI, benchmarks and workers import from here and nowhere else.
 
-load photos -> a learner on a base -> fit the head -> fine-tune the top K -> evaluate -> predict -> save.
-Every step returns a plain dataclass; progress and Stop travel through one ``Callbacks`` object.
+In the spirit of fastai's ``vision_learner(dls).fine_tune()``, one idea per step, each returning a
+plain dataclass; progress and Stop travel through one ``Callbacks`` object::
 
-This module only re-exports: the work lives in the modules named below. Importing it does not import
-TensorFlow (those modules import it inside the functions that need it).
+    dataset = load_photos("tf_flowers", seed=42)               # -> Dataset
+    learner = vision_learner(dataset, TrainConfig(unfreeze=30), Callbacks(on_epoch=print))
+    learner.fit_head()                                          # -> PhaseResult (phase 1)
+    learner.fine_tune()                                         # -> PhaseResult (phase 2)
+    learner.evaluate()                                          # -> Evaluation
+    learner.predict(prepare_photo("rose.jpg", 224)[1])          # -> Prediction
+    learner.save("model.keras")                                 # -> Path
+    result = learner.result()                                   # -> TrainResult
+
+``train(cfg, callbacks)`` is that sequence in one call.
+
+Importing this module does not import TensorFlow: pages import it to build a ``TrainConfig``, list
+bases and read results before any model exists. So the modules that build and train models (they import
+Keras at their top) are imported inside the functions below, and only there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
 
 from core.data import TF_FLOWERS, Dataset, DatasetError, load_dataset
 from core.explain import grad_cam, overlay
 from core.models import BASES, DEFAULT_BASE, IMAGE_SIZES, WeightsUnavailable, base_spec, weights_available
-from core.predict import RULE_EXPLANATION, SMALL_PHOTO, predict_photo, prepare_photo, quick_default_model
-from core.train import AugmentConfig, EpochRecord, Progress, TrainConfig, TrainResult
-
-
-@dataclass
-class Callbacks:
-    """What a running training tells its caller, and how the caller stops it. Every field is optional."""
-
-    on_epoch: Callable[[EpochRecord], None] | None = None
-    on_progress: Callable[[Progress], None] | None = None
-    should_stop: Callable[[], bool] | None = None
+from core.predict import RULE_EXPLANATION, SMALL_PHOTO, Prediction, predict_photo, prepare_photo
+from core.results import Callbacks, EpochRecord, Evaluation, PhaseResult, Progress, TrainResult
+from core.train_config import AugmentConfig, TrainConfig
 
 
 def load_photos(spec: str = TF_FLOWERS, seed: int = 42) -> Dataset:
@@ -33,23 +36,40 @@ def load_photos(spec: str = TF_FLOWERS, seed: int = 42) -> Dataset:
     return load_dataset(spec, seed)
 
 
-def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset | None = None) -> TrainResult:
-    """The whole two-phase recipe (head, then the top ``cfg.unfreeze`` layers)."""
-    from core import train as recipe
+def vision_learner(dataset: Dataset, cfg: TrainConfig, callbacks: Callbacks | None = None):
+    """A ``core.learner.Learner``: the lesson's classifier on ``cfg.base``, ready to ``fit_head()``."""
+    from core.learner import vision_learner as make
 
-    cb = callbacks or Callbacks()
-    return recipe.train(cfg, on_epoch=cb.on_epoch, on_progress=cb.on_progress, should_stop=cb.should_stop,
-                        dataset=dataset)
+    return make(dataset, cfg, callbacks)
+
+
+def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset | None = None) -> TrainResult:
+    """The whole two-phase recipe: load the photos (unless given), fit the head, fine-tune the top
+    ``cfg.unfreeze`` layers, evaluate. A Stop keeps what was trained so far."""
+    from core.learner import vision_learner as make
+
+    started = time.perf_counter()
+    cfg.validate()
+    learner = make(dataset or load_dataset(cfg.data, cfg.seed), cfg, callbacks, started)
+    learner.fit_head()
+    learner.fine_tune()
+    return learner.result()
 
 
 def train_from_scratch(cfg: TrainConfig, callbacks: Callbacks | None = None,
                        dataset: Dataset | None = None) -> TrainResult:
-    """Kiran's baseline: a small CNN from random weights."""
-    from core import train as recipe
+    """Kiran's baseline: a small CNN from random weights, ``epochs1 + epochs2`` epochs at ``lr1``."""
+    from core.scratch import train_from_scratch as scratch
 
-    cb = callbacks or Callbacks()
-    return recipe.train_from_scratch(cfg, on_epoch=cb.on_epoch, on_progress=cb.on_progress,
-                                     should_stop=cb.should_stop, dataset=dataset)
+    return scratch(cfg, callbacks, dataset)
+
+
+def quick_default_model(seed: int = 42, image_size: int = 160, epochs1: int = 5, data: str | None = None):
+    """A ``QuickModel`` (model, class_names, image_size, summary_text...): the learner with phase 1 only on
+    tf_flowers, for students who have not trained their own. Seconds; near-instant when the cache is warm."""
+    from core.quick_model import quick_default_model as quick
+
+    return quick(seed, image_size, epochs1, data)
 
 
 def save_model(result: TrainResult, path):
@@ -93,24 +113,33 @@ def unfreeze_counts(base_key: str, k: int) -> dict:
 
         summary = unfreeze_summary(k)
     else:
-        from core.train import unfreeze_preview
+        from core.models import shared_base, trainable_counts
 
-        summary = unfreeze_preview(base_key, k)
+        base, _ = shared_base(base_key, 96, pretrained=False, seed=0)  # the architecture is all we need
+        summary = trainable_counts(base, k)
     return {key: summary[key] for key in ("layers_total", "params_trainable", "params_frozen", "params_total")}
 
 
-def preview_augmentations(photo: str, ops: AugmentConfig, size: int, n: int = 6):
+def preview_augmentations(photo: str, ops: AugmentConfig, size: int, n: int = 6, seed: int = 0):
     """``n`` random augmentations of one photo (uint8 array), for the preview grid."""
-    from core.train import preview_augmentations as preview
+    from core.augment import preview_augmentations as preview
 
-    return preview(photo, ops, size, n=n)
+    return preview(photo, ops, size, n=n, seed=seed)
+
+
+def augment_images(images, ops: AugmentConfig, seed: int):
+    """One random augmentation of each uint8 photo in ``images`` (``[n, size, size, 3]``)."""
+    from core.augment import augment_images as augment
+
+    return augment(images, ops, seed)
 
 
 __all__ = [
     "BASES", "DEFAULT_BASE", "IMAGE_SIZES", "TF_FLOWERS", "AugmentConfig", "Callbacks", "Dataset", "DatasetError",
-    "EpochRecord", "Progress", "TrainConfig", "TrainResult", "WeightsUnavailable", "base_spec", "load_model",
-    "load_photos", "save_model", "train", "train_from_scratch", "weights_available",
+    "EpochRecord", "Evaluation", "PhaseResult", "Prediction", "Progress", "TrainConfig", "TrainResult",
+    "WeightsUnavailable", "augment_images", "base_spec", "load_model", "load_photos", "quick_default_model",
+    "save_model", "train", "train_from_scratch", "vision_learner", "weights_available",
     # for the pages (UI): predicting, explaining, previews
     "RULE_EXPLANATION", "SMALL_PHOTO", "export_model", "grad_cam", "model_bytes", "overlay", "predict_photo", "prepare_photo",
-    "preview_augmentations", "quick_default_model", "unfreeze_counts",
+    "preview_augmentations", "unfreeze_counts",
 ]

@@ -1,58 +1,67 @@
-"""Do the frozen work once: cache the activations that cross the freeze boundary.
+"""Do the frozen work once: the freeze-boundary feature cache.
 
-With the top ``k`` base layers unfrozen, the base splits in two: a frozen *front* whose output never
-changes during training, and a trainable *top*. Every tensor produced by the front and consumed by
-the top crosses the boundary (a cut inside a residual block has two). We run the front once per photo,
-keep those tensors in memory and on disk, and train only the top plus the head on them.
+``cached_features`` is the one entry point. It returns, for every split, what crosses the freeze
+boundary (``core.freeze_boundary``): from the cache when it can, else computed now by running the
+frozen front over the photos once (plus fixed augmented views of the training photos when augmenting),
+then stored. It changes nothing it is given: photos that failed to decode, cache hits, notes and the
+time spent all come back in a ``FeatureSet``. Storage (memory + checked disk) is ``core.feature_store``.
 
-Phase 1 (``k = 0``) needs only the pooled base output: GlobalAveragePooling has no weights, so
-caching the pooled vector is exact and 49x smaller than the 7x7 map at 224 px.
+Cache keys are content keys: the bytes of every photo and its split, the base, a hash of its weight
+file, the image size, the preprocessing and the cut (and the augmentation, views and seed).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from core import feature_store
+from core.augment import augment_images
+from core.data import SPLITS, Dataset, SkippedFile, decode_split
+from core.freeze_boundary import BaseSplit, run_front
+from core.results import EXTRACT
+from core.train_config import AugmentConfig
+from core.training_loop import ProgressTracker, StopRequested
 
 FEATURE_CACHE_VERSION = "1"
 MAX_CACHE_BYTES = 2_500_000_000  # a cut this low in the network is trained on photos instead
+BATCH = 32
+TOO_BIG_NOTE = "The activations at this unfreeze depth are too big to keep on disk; they were not cached."
+
+
+@dataclass(frozen=True)
+class FeatureRequest:
+    """What the cached arrays depend on, besides the photos and the cut."""
+
+    base: str
+    weights_identity: str  # a hash of the weight file (``WeightsInfo.identity``)
+    image_size: int
+    preprocessing: str  # the resolved mode ("tf", "caffe", "none", "lesson")
+    augment_ops: AugmentConfig | None = None  # None: no augmented views
+    aug_views: int = 4
+    seed: int = 42
 
 
 @dataclass
-class BaseSplit:
-    """The base cut at the freeze boundary."""
+class FeatureSet:
+    """Arrays named ``<split>_<j>`` (front output ``j``), ``<split>_labels`` and ``aug<v>_<j>``."""
 
-    crossing: list  # KerasTensors of the base graph that the trainable top consumes
-    front: object  # keras.Model: base input -> crossing tensors + pooled base output
-    top: object | None  # keras.Model: crossing tensors -> base output (None when k = 0)
-    cut_names: tuple[str, ...]  # names of the layers that produce the crossing tensors
+    pooled: dict[str, np.ndarray]  # the pooled base output: ``<split>_0``
+    cut: dict[str, np.ndarray] | None  # every front output; None when nothing is unfrozen
+    augmented: dict[str, np.ndarray] | None  # ``aug<v>_<j>`` for the training photos; None without augmentation
+    states: dict[str, str]  # part -> "warm" (from the cache) or "cold" (computed now)
+    cut_layers: list[str]
+    bytes_per_image: int
+    dropped: list[SkippedFile] = field(default_factory=list)  # photos that could not be decoded
+    notes: list[str] = field(default_factory=list)
+    seconds: float | None = None  # spent computing; None when everything came from the cache
 
-
-def split_base(base, k: int) -> BaseSplit:
-    import keras
-
-    pooled = keras.layers.GlobalAveragePooling2D(name="cached_pool")(base.output)
-    if k <= 0:
-        front = keras.Model(base.input, [pooled], name="frozen_front")
-        return BaseSplit([], front, None, ("pooled",))
-    top_layers = base.layers[-k:]
-    top_ids = {id(layer) for layer in top_layers}
-    crossing = []
-    for layer in top_layers:
-        for node in layer._inbound_nodes:
-            for tensor in node.input_tensors:
-                producer = tensor._keras_history.operation
-                if id(producer) not in top_ids and not any(tensor is seen for seen in crossing):
-                    crossing.append(tensor)
-    front = keras.Model(base.input, [*crossing, pooled], name="frozen_front")
-    top = keras.Model(crossing, base.output, name="trainable_top")
-    names = tuple(t._keras_history.operation.name for t in crossing)
-    return BaseSplit(crossing, front, top, names)
+    def labels(self, split: str) -> np.ndarray:
+        return self.pooled[f"{split}_labels"]
 
 
 def cache_key(parts: dict) -> str:
@@ -60,45 +69,113 @@ def cache_key(parts: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def bytes_per_image(split: BaseSplit) -> int:
-    total = 0
-    for tensor in split.front.outputs:
-        total += 4 * int(np.prod([d for d in tensor.shape[1:]]))
-    return total
+def _keys(dataset: Dataset, split: BaseSplit, request: FeatureRequest) -> dict[str, str]:
+    model_part = {
+        "v": FEATURE_CACHE_VERSION, "base": request.base, "weights": request.weights_identity,
+        "size": request.image_size, "preprocessing": request.preprocessing, "dataset": dataset.fingerprint(),
+    }
+    keys = {"pooled": cache_key({**model_part, "cut": ["pooled"]})}
+    if split.top is not None:
+        keys["cut"] = cache_key({**model_part, "cut": list(split.cut_names)})
+    if request.augment_ops is not None:
+        keys["augmented"] = cache_key({**model_part, "cut": list(split.cut_names), "aug": asdict(request.augment_ops),
+                                       "views": request.aug_views, "seed": request.seed})
+    return keys
 
 
-def load(key: str, notes: list[str] | None = None) -> dict[str, np.ndarray] | None:
-    """Arrays cached under ``key`` (memory, else checked disk), or None; see ``core.feature_store``."""
-    return feature_store.load(key, notes)
+def cached_features(dataset: Dataset, split: BaseSplit, preprocess, request: FeatureRequest,
+                    tracker: ProgressTracker) -> FeatureSet:
+    """Every split's freeze-boundary arrays, from the cache or computed now.
+
+    ``preprocess`` turns uint8 photos into what the base expects. Progress goes to ``tracker`` (stage
+    ``EXTRACT``); a Stop while the front reads photos raises ``StopRequested``.
+    """
+    keys = _keys(dataset, split, request)
+    notes: list[str] = []
+    arrays: dict[str, dict | None] = {}
+    for name, key in keys.items():
+        arrays[name], found = feature_store.load_with_notes(key)
+        notes += found
+    states = {name: ("warm" if a is not None else "cold") for name, a in arrays.items()}
+    working = dataset.copy()
+    dropped: list[SkippedFile] = []
+    if arrays["pooled"] is not None:  # photos that failed to decode last time are left out again
+        pooled = arrays["pooled"]
+        dropped = [SkippedFile(str(p), str(r)) for p, r in zip(pooled["dropped_paths"], pooled["dropped_reasons"])]
+        working.drop(dropped)
+    base_missing = arrays["pooled"] is None or (split.top is not None and arrays["cut"] is None)
+    views = request.aug_views if "augmented" in keys and arrays["augmented"] is None else 0
+    seconds = None
+    if base_missing or views:
+        start = time.perf_counter()
+        computed, new_drops = _compute(working, split, preprocess, request, tracker, base_missing, views)
+        dropped += new_drops
+        n_images = sum(len(working.splits[s]) for s in SPLITS)
+        n_train = len(working.splits["train"])
+        too_big = split.bytes_per_image() * (n_images + views * n_train) > MAX_CACHE_BYTES
+        about = {"base": request.base, "size": request.image_size, "preprocessing": request.preprocessing,
+                 "source": dataset.source}
+        for name, part in computed.items():
+            if arrays[name] is not None:
+                continue
+            if too_big and name != "pooled":
+                notes.append(TOO_BIG_NOTE)
+            else:
+                notes += feature_store.store(keys[name], part, {**about, "part": name})
+            arrays[name] = part
+        seconds = time.perf_counter() - start
+    return FeatureSet(
+        pooled=arrays["pooled"], cut=arrays.get("cut"), augmented=arrays.get("augmented"), states=states,
+        cut_layers=list(split.cut_names), bytes_per_image=split.bytes_per_image(), dropped=dropped, notes=notes,
+        seconds=seconds,
+    )
 
 
-def store(key: str, arrays: dict[str, np.ndarray], description: dict) -> list[str]:
-    """Cache ``arrays``; a failed disk write is a returned note for the run, never an exception."""
-    return feature_store.store(key, arrays, description)
+def _compute(dataset: Dataset, split: BaseSplit, preprocess, request: FeatureRequest, tracker: ProgressTracker,
+             base_missing: bool, views: int) -> tuple[dict[str, dict], list[SkippedFile]]:
+    """Run the front over the photos: ``({part: arrays}, photos that failed to decode)``.
+
+    ``dataset`` is a private copy: decoding drops the photos that fail from it.
+    """
+    to_read = SPLITS if base_missing else ("train",)  # augmented views alone need only the train photos
+    n_train = len(dataset.splits["train"])
+    tracker.plan(EXTRACT, 1 + sum(-(-len(dataset.splits[s]) // BATCH) for s in to_read if base_missing)
+                 + views * -(-n_train // BATCH))
+    fresh: dict[str, np.ndarray] = {}
+    dropped_before = len(dataset.skipped)
+
+    def extract(images: np.ndarray, message: str) -> list[np.ndarray]:
+        result = run_front(split.front, preprocess, images, BATCH, lambda s, n: tracker.step(EXTRACT, message),
+                           tracker.stop_requested)
+        if result is None:
+            raise StopRequested
+        return result
+
+    tracker.step(EXTRACT, "Reading photos")
+    for split_name in to_read:
+        images, labels = decode_split(dataset, split_name, request.image_size)
+        if base_missing:
+            for j, array in enumerate(extract(images, f"Frozen base on {split_name} photos")):
+                fresh[f"{split_name}_{j}"] = array
+            fresh[f"{split_name}_labels"] = labels
+        for v in range(views if split_name == "train" else 0):
+            augmented = augment_images(images, request.augment_ops, request.seed * 1000 + v)
+            for j, array in enumerate(extract(augmented, f"Augmented view {v + 1}/{views}")):
+                fresh[f"aug{v}_{j}"] = array
+    new_drops = dataset.skipped[dropped_before:]
+    drops = {"dropped_paths": np.array([s.path for s in new_drops], dtype=str),
+             "dropped_reasons": np.array([s.reason for s in new_drops], dtype=str)}
+    computed: dict[str, dict] = {}
+    if base_missing:
+        computed["pooled"] = {**drops, **{f"{s}_0": fresh[f"{s}_{split.pooled_index}"] for s in SPLITS},
+                              **{f"{s}_labels": fresh[f"{s}_labels"] for s in SPLITS}}
+        if split.top is not None:
+            computed["cut"] = {**drops, **{name: a for name, a in fresh.items() if not name.startswith("aug")}}
+    if views:
+        computed["augmented"] = {name: a for name, a in fresh.items() if name.startswith("aug")}
+    return computed, list(new_drops)
 
 
 def clear_memory() -> None:
+    """Forget the arrays kept in memory (the disk cache stays)."""
     feature_store.clear_memory()
-
-
-def run_front(front, preprocess, images: np.ndarray, batch_size: int, on_batch=None, should_stop=None):
-    """The frozen front on uint8 ``images`` in batches: list of arrays, one per front output.
-
-    Returns ``None`` if ``should_stop()`` turned true between batches.
-    """
-    outputs: list[list[np.ndarray]] = [[] for _ in front.outputs]
-    n = len(images)
-    steps = max(1, -(-n // batch_size))
-    for step in range(steps):
-        if should_stop and should_stop():
-            return None
-        batch = preprocess(images[step * batch_size : (step + 1) * batch_size])
-        result = front.predict_on_batch(batch)
-        result = result if isinstance(result, (list, tuple)) else [result]
-        for store_list, array in zip(outputs, result):
-            store_list.append(np.asarray(array, dtype=np.float32))
-        if on_batch:
-            on_batch(step + 1, steps)
-    if n == 0:
-        return [np.zeros((0, *[int(d) for d in t.shape[1:]]), np.float32) for t in front.outputs]
-    return [np.concatenate(parts) for parts in outputs]

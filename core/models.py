@@ -1,13 +1,14 @@
 """Base models from ``keras.applications`` and the lesson's classifier built on top of one.
 
-The registry itself (``BASES``) is plain data so pages can list bases without importing TensorFlow;
-functions that build models import Keras when they are called.
+The registry (``BASES``) is plain data that pages import to list bases, so Keras is imported inside the
+functions that build or inspect a model, never at the top: listing bases must not cost TensorFlow.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import threading
 from dataclasses import asdict, dataclass
@@ -120,15 +121,8 @@ class WeightsInfo:
     description: str
 
 
-def _import_keras():
-    config.quiet_tensorflow_logs()
-    import keras
-
-    return keras
-
-
 def _register_layers():
-    keras = _import_keras()
+    import keras
     from keras import ops
 
     @keras.saving.register_keras_serializable(package="tll")
@@ -168,7 +162,8 @@ def build_base(key: str, image_size: int, pretrained: bool = True, seed: int = 4
     """``(base, WeightsInfo)``. Pretrained weights come from the Keras cache, the offline bundle,
     or a Keras download, in that order; if none works we raise rather than train on random weights
     while claiming otherwise."""
-    keras = _import_keras()
+    import keras
+
     spec = base_spec(key)
     constructor = getattr(keras.applications, spec.constructor)
     shape = (image_size, image_size, 3)
@@ -198,6 +193,23 @@ def build_base(key: str, image_size: int, pretrained: bool = True, seed: int = 4
     return base, WeightsInfo(True, f"keras-download-{spec.weight_file}", "ImageNet weights downloaded by Keras")
 
 
+def build_head(num_classes: int, head_units: int = 128, dropout: float = 0.3, seed: int = 42) -> list:
+    """The lesson's new head, not yet wired to anything: Dense(128, relu) → Dropout(0.3) → Dense(softmax).
+
+    Initialisers and dropout carry explicit seeds so two builds with the same seed start identical,
+    whatever else has drawn random numbers before.
+    """
+    import keras
+
+    return [
+        keras.layers.Dense(head_units, activation="relu", name="head_dense",
+                           kernel_initializer=keras.initializers.GlorotUniform(seed)),
+        keras.layers.Dropout(dropout, seed=seed, name="head_dropout"),
+        keras.layers.Dense(num_classes, activation="softmax", name="predictions",
+                           kernel_initializer=keras.initializers.GlorotUniform(seed + 1)),
+    ]
+
+
 def build_classifier(
     base,
     num_classes: int,
@@ -205,29 +217,50 @@ def build_classifier(
     head_units: int = 128,
     dropout: float = 0.3,
     seed: int = 42,
+    head: list | None = None,
 ):
-    """The lesson's model: frozen base (``training=False``) → GAP → Dense(128, relu) → Dropout(0.3) → softmax.
+    """The lesson's model: frozen base (``training=False``) → GAP → the head (``build_head``, or ``head``).
 
-    Initialisers and dropout carry explicit seeds so two builds with the same seed start identical,
-    whatever else has drawn random numbers before.
+    Calling ``base`` here hangs this model's node on it: build on a base of your own (``private_copy``),
+    never on the process-wide shared one, or every model built stays attached to it.
     """
-    keras = _import_keras()
-    layers = keras.layers
+    import keras
+
     base.trainable = False
     size = base.input_shape[1]
     inputs = keras.Input(shape=(size, size, 3), name="pixels")
     x = preprocess_layer_class()(preprocessing, name="preprocess")(inputs)
     x = base(x, training=False)  # BatchNorm stays in inference mode, even when fine-tuning
-    x = layers.GlobalAveragePooling2D(name="pool")(x)
-    x = layers.Dense(
-        head_units, activation="relu", name="head_dense", kernel_initializer=keras.initializers.GlorotUniform(seed)
-    )(x)
-    x = layers.Dropout(dropout, seed=seed, name="head_dropout")(x)
-    outputs = layers.Dense(
-        num_classes, activation="softmax", name="predictions",
-        kernel_initializer=keras.initializers.GlorotUniform(seed + 1),
-    )(x)
-    return keras.Model(inputs, outputs, name=f"{base.name}_transfer")
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    for layer in head or build_head(num_classes, head_units, dropout, seed):
+        x = layer(x)
+    return keras.Model(inputs, x, name=f"{base.name}_transfer")
+
+
+_shared_bases: dict[tuple, tuple] = {}
+
+
+def shared_base(key: str, image_size: int, pretrained: bool, seed: int):
+    """``(base, WeightsInfo)``: a frozen base built once per process, for reading photos only.
+
+    Never made trainable and never wired into a student's model (see ``build_classifier``): the
+    feature cache runs it, and ``private_copy`` gives each model its own.
+    """
+    memo_key = (key, image_size, pretrained, seed if not pretrained else None)
+    if memo_key not in _shared_bases:
+        base, info = build_base(key, image_size, pretrained, seed)
+        base.trainable = False
+        _shared_bases[memo_key] = (base, info)
+    return _shared_bases[memo_key]
+
+
+def private_copy(base):
+    """A copy of ``base`` with its own layers and weights (equal to ``base``'s now)."""
+    import keras
+
+    copy = keras.models.clone_model(base)
+    copy.set_weights(base.get_weights())
+    return copy
 
 
 HEAD_LAYER_NAMES = ("head_dense", "head_dropout", "predictions")
@@ -257,14 +290,8 @@ def unfreeze_top(base, k: int) -> None:
 
 
 def count_params(weights) -> int:
-    return int(sum(int(_prod(w.shape)) for w in weights))
-
-
-def _prod(shape) -> int:
-    total = 1
-    for dim in shape:
-        total *= int(dim)
-    return total
+    """Numbers in these weights (variables or arrays)."""
+    return int(sum(math.prod(int(d) for d in w.shape) for w in weights))
 
 
 def trainable_counts(base, k: int) -> dict:
@@ -292,7 +319,8 @@ def trainable_counts(base, k: int) -> dict:
 
 def _learnable(layer) -> list:
     """Weights an optimizer would change if the layer were trainable (not BatchNorm statistics)."""
-    keras = _import_keras()
+    import keras
+
     if isinstance(layer, keras.layers.BatchNormalization):
         return [layer.gamma, layer.beta] if layer.scale and layer.center else [
             w for w in (layer.gamma, layer.beta) if w is not None
@@ -321,7 +349,8 @@ def architecture_facts(key: str) -> ArchitectureFacts:
     cache_file = config.cache_dir() / f"architecture-{version('keras')}.json"
     table = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
     if key not in table:
-        keras = _import_keras()
+        import keras
+
         spec = base_spec(key)
         constructor = getattr(keras.applications, spec.constructor)
         shape = (spec.default_size, spec.default_size, 3)
@@ -342,20 +371,3 @@ def architecture_facts(key: str) -> ArchitectureFacts:
         os.replace(partial, cache_file)  # atomic: concurrent sessions never read half a file
     spec = base_spec(key)
     return ArchitectureFacts(key=key, default_size=spec.default_size, **table[key])
-
-
-def build_scratch_cnn(num_classes: int, image_size: int, seed: int = 42):
-    """The previous lesson's small CNN, trained from random weights: the baseline transfer learning beats."""
-    keras = _import_keras()
-    layers = keras.layers
-    init = keras.initializers.GlorotUniform
-    inputs = keras.Input(shape=(image_size, image_size, 3), name="pixels")
-    x = preprocess_layer_class()("lesson", name="preprocess")(inputs)
-    for i, filters in enumerate((32, 64, 128)):
-        x = layers.Conv2D(filters, 3, activation="relu", padding="same", kernel_initializer=init(seed + i))(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.GlobalAveragePooling2D(name="pool")(x)
-    x = layers.Dense(128, activation="relu", kernel_initializer=init(seed + 10), name="head_dense")(x)
-    x = layers.Dropout(0.3, seed=seed, name="head_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer=init(seed + 11), name="predictions")(x)
-    return keras.Model(inputs, outputs, name="cnn_from_scratch")

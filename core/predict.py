@@ -3,9 +3,8 @@ when the model has no good reason to be sure.
 
 ``prepare_photo`` turns whatever a student uploads (phone JPEG with an EXIF rotation, PNG with
 transparency, greyscale, CMYK, HEIC, a tiny icon, a 40-megapixel photo) into a picture to show and the
-``size x size`` pixels the model sees; ``predict_photo`` classifies those pixels; ``quick_default_model``
-trains a small flower model in seconds for students who have not trained their own yet.
-Grad-CAM ("where the model looked") lives in ``core.explain``.
+``size x size`` pixels the model sees; ``predict_photo`` classifies those pixels. The quick flower
+model lives in ``core.quick_model``, Grad-CAM ("where the model looked") in ``core.explain``.
 
 No TensorFlow import at module level; no Streamlit anywhere.
 """
@@ -14,8 +13,7 @@ from __future__ import annotations
 
 import io
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -299,58 +297,3 @@ def _input_size(model) -> int | None:
         return int(shape[1]) if shape[1] is not None else None
     except (AttributeError, TypeError, IndexError):
         return None
-
-
-# ---------------------------------------------------------------------------------------------------
-# A model for students who have not trained one yet
-
-
-@dataclass
-class QuickModel:
-    model: object
-    class_names: list[str]
-    image_size: int
-    summary_text: str
-    seconds: float = 0.0
-    test_accuracy: float = 0.0
-    details: dict = field(default_factory=dict)
-
-    def as_tuple(self) -> tuple:
-        return (self.model, self.class_names, self.image_size, self.summary_text)
-
-    def __iter__(self):  # unpacks as (model, class_names, image_size, summary_text)
-        return iter(self.as_tuple())
-
-    def __getitem__(self, index):
-        return self.as_tuple()[index]
-
-    def __len__(self) -> int:
-        return 4
-
-
-def quick_default_model(seed: int = 42, image_size: int = 160, epochs1: int = 5, data: str | None = None) -> QuickModel:
-    """A flower model trained in seconds: the frozen ImageNet base (MobileNetV2) plus a new head,
-    phase 1 only (no fine-tuning), on tf_flowers. Cached base features make repeat runs near-instant.
-
-    Unpacks as ``(model, class_names, image_size, summary_text)``. The model wraps the process-wide shared
-    frozen base: use it for predicting only, never make it trainable.
-    """
-    from core.data import TF_FLOWERS
-    from core.models import base_spec
-    from core.train import TrainConfig, train
-
-    cfg = TrainConfig(data=data or TF_FLOWERS, epochs1=epochs1, epochs2=0, unfreeze=0, image_size=image_size,
-                      seed=seed)
-    start = time.perf_counter()
-    result = train(cfg)
-    seconds = time.perf_counter() - start
-    n_train = sum(result.counts.get("train", {}).values())
-    n_test = sum(result.counts.get("test", {}).values())
-    accuracy = float(result.test["accuracy"])
-    summary = (
-        f"{base_spec(cfg.base).name} with its ImageNet knowledge frozen, plus a new head trained for {epochs1} "
-        f"epochs on {n_train:,} flower photos: phase 1 only, no fine-tuning, {image_size} px photos. Trained in "
-        f"{seconds:.0f} seconds; it got {accuracy:.0%} of {n_test:,} test photos right (photos it never saw)."
-    )
-    return QuickModel(result.model, list(result.class_names), image_size, summary, seconds, accuracy,
-                      {"timings": result.timings, "cache": result.cache, "source": result.dataset_source})

@@ -10,12 +10,10 @@ from PIL import Image
 from core.explain import feature_map_size, grad_cam, jet, overlay
 from core.predict import classify_array, prepare_photo
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from core.train import TrainConfig, train
+    from core.engine import TrainConfig, train
 
     folder = make_flower_subset(tmp_path_factory.mktemp("explain") / "small", classes=("daisy", "sunflowers", "tulips"),
                                 per_class=30)
@@ -26,6 +24,7 @@ def _photo(class_name: str, size: int, index: int = 0) -> np.ndarray:
     return prepare_photo(sorted((FLOWERS / class_name).glob("*.jpg"))[index], size)[1]
 
 
+@pytest.mark.slow
 def test_heatmap_has_the_last_feature_map_shape_and_range(trained):
     from core.models import base_of
 
@@ -38,6 +37,7 @@ def test_heatmap_has_the_last_feature_map_shape_and_range(trained):
     assert heatmap.std() > 0.01  # not constant
 
 
+@pytest.mark.slow
 def test_default_class_is_the_prediction_and_class_index_matters(trained):
     model = trained.model
     x = _photo("daisy", 96, 3)
@@ -51,6 +51,7 @@ def test_default_class_is_the_prediction_and_class_index_matters(trained):
         grad_cam(model, x, len(trained.class_names))
 
 
+@pytest.mark.slow
 def test_grad_cam_leaves_the_model_alone(trained):
     from core.models import base_of
 
@@ -63,10 +64,9 @@ def test_grad_cam_leaves_the_model_alone(trained):
 
 
 def test_5x5_at_160_pixels():
-    from core.models import build_classifier
-    from core.train import shared_base
+    from core.models import build_base, build_classifier
 
-    base, _ = shared_base("mobilenet_v2", 160, True, 42)
+    base, _ = build_base("mobilenet_v2", 160, True, 42)
     model = build_classifier(base, 4)  # an untrained head is enough to check shapes
     x = _photo("roses", 160)
     maps = [grad_cam(model, x, i) for i in range(4)]
@@ -88,6 +88,7 @@ def test_overlay_matches_the_photo_size():
         overlay(photo, heatmap, alpha=2)
 
 
+@pytest.mark.slow
 def test_overlay_on_a_prepared_photo(trained):
     display, x = prepare_photo(sorted((FLOWERS / "sunflowers").glob("*.jpg"))[1], 96)
     result = overlay(display, grad_cam(trained.model, x))

@@ -1,0 +1,69 @@
+"""What a student sets for one training: the recipe (``TrainConfig``) and the augmentation switches.
+
+Plain data, no TensorFlow: the Train page's form returns a ``TrainConfig`` and the CLI builds one from flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.data import TF_FLOWERS
+from core.models import DEFAULT_BASE, IMAGE_SIZES, base_spec
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """The lesson's augmentation (rotation 20°, horizontal flip, zoom 0.2, shear 0.1), each switchable."""
+
+    rotation: bool = True
+    flip: bool = True
+    zoom: bool = True
+    shear: bool = True
+
+    def any(self) -> bool:
+        return self.rotation or self.flip or self.zoom or self.shear
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: str = TF_FLOWERS
+    base: str = DEFAULT_BASE
+    epochs1: int = 5
+    epochs2: int = 10
+    unfreeze: int = 30
+    lr1: float = 1e-3
+    lr2: float = 1e-5
+    batch_size: int = 32
+    image_size: int = 224
+    augment: bool = False
+    augment_ops: AugmentConfig = AugmentConfig()
+    aug_views: int = 4  # augmented copies of each training photo cached (see README)
+    preprocessing: str = "model"  # "model" = the base's preprocess_input; "lesson" = divide by 255
+    seed: int = 42
+    head_units: int = 128
+    dropout: float = 0.3
+    pretrained: bool = True
+    use_cache: bool = True
+    jit_compile: bool = False  # XLA measured slower here: 6x on the phase-2 top on a 2-core CPU (README)
+
+    @property
+    def augmenting(self) -> bool:
+        return self.augment and self.augment_ops.any()
+
+    @property
+    def fine_tune_depth(self) -> int:
+        """Base layers phase 2 unfreezes: none when there is no phase 2."""
+        return self.unfreeze if self.epochs2 > 0 else 0
+
+    def validate(self) -> None:
+        base_spec(self.base)
+        if self.image_size not in IMAGE_SIZES:
+            raise ValueError(f"image size must be one of {IMAGE_SIZES}")
+        if self.epochs1 < 0 or self.epochs2 < 0 or self.epochs1 + self.epochs2 == 0:
+            raise ValueError("train at least one epoch")
+        if self.batch_size < 1 or self.unfreeze < 0 or self.aug_views < 1:
+            raise ValueError("batch size and augmented views must be positive, unfreeze depth not negative")
+        if not (0 < self.lr1 < 1 and 0 < self.lr2 < 1):
+            raise ValueError("learning rates must be between 0 and 1")
+        if not 0 <= self.dropout < 1:
+            raise ValueError("dropout must be in [0, 1)")
