@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import state
+from ui import identity, state
 
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
@@ -12,11 +12,15 @@ pages = [
     st.Page("app_pages/train.py", title="Train", icon="🏋️"),
     st.Page("app_pages/predict.py", title="Predict", icon="📷"),
     st.Page("app_pages/quiz.py", title="Quiz", icon="📝"),
+    st.Page("app_pages/teacher.py", title="Teacher", icon="🧑‍🏫"),
 ]
 current = st.navigation(pages)
+student = None if current.title == "Teacher" else identity.require_student()  # nickname, work restored
 
 with st.sidebar:
     st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")
+    if student is not None:
+        identity.sidebar(student)
     result = state.latest_result()
     if result is not None:
         st.caption(f"Your latest model: {result.test['accuracy']:.0%} on its test photos "

@@ -34,6 +34,7 @@ NICKNAME_MAX = 24
 LOGIN_ATTEMPTS = 5  # wrong return codes for one nickname before it is locked for LOCK_S
 LOCK_S = 300.0
 CODE_ITERATIONS = 60_000
+LOCAL_STUDENT_ID, LOCAL_NICKNAME = "0" * 16, "This computer"
 
 # Each entry upgrades the schema by one version; never edit a released entry, append a new one.
 MIGRATIONS: list[list[str]] = [
@@ -230,6 +231,16 @@ class Store:
                        "WHERE id = ?", (salt, _hash_code(code, salt), student_id))
         return code
 
+    def local_student(self) -> Student:
+        """The one student of a single-user app on this computer (``make run``): no nickname asked."""
+        salt = secrets.token_bytes(16)
+        with self._db() as db:  # nickname_key "" cannot be typed (empty nicknames are refused)
+            db.execute("INSERT OR IGNORE INTO students (id, nickname, nickname_key, code_salt, code_hash, created, "
+                       "last_seen) VALUES (?, ?, '', ?, ?, ?, ?)", (LOCAL_STUDENT_ID, LOCAL_NICKNAME, salt,
+                                                                   _hash_code(secrets.token_hex(), salt),
+                                                                   time.time(), time.time()))
+        return Student(LOCAL_STUDENT_ID, LOCAL_NICKNAME)
+
     def touch(self, student_id: str) -> None:
         with self._db() as db:
             db.execute("UPDATE students SET last_seen = ? WHERE id = ?", (time.time(), student_id))
@@ -276,6 +287,12 @@ class Store:
                 (student_id, job_id, label, kind, time.time(), accuracy, json.dumps(summary, default=str),
                  json.dumps(misclassified, default=str), model_path))
             return int(cursor.lastrowid)
+
+    def run_ids(self, student_id: str) -> list[tuple[int, str | None]]:
+        """(run id, job id) of the student's runs, oldest first: a cheap check for runs a page has not shown."""
+        with self._db() as db:
+            return [(r[0], r[1]) for r in db.execute("SELECT id, job_id FROM runs WHERE student_id = ? ORDER BY id",
+                                                     (student_id,))]
 
     def runs(self, student_id: str) -> list[dict]:
         """The student's runs, oldest first; ``summary`` and ``misclassified`` decoded."""

@@ -26,6 +26,19 @@ _CACHE = Path(tempfile.mkdtemp(prefix="tll-test-cache-"))
 os.environ["TLL_CACHE_DIR"] = str(_CACHE)
 
 
+@pytest.fixture(autouse=True)
+def _private_classroom_data(tmp_path_factory, monkeypatch):
+    """Each test gets its own classroom data folder (students, runs, models) and a fresh training runner."""
+    monkeypatch.setenv("TLL_DATA_DIR", str(tmp_path_factory.mktemp("tll-data")))
+    service = sys.modules.get("core.runner.service")
+    if service:
+        service.reset_for_tests()
+    yield
+    service = sys.modules.get("core.runner.service")
+    if service:
+        service.reset_for_tests()
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_CACHE, ignore_errors=True)
 

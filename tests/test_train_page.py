@@ -78,6 +78,7 @@ def fake_engine(monkeypatch):
             return fake_result(cfg, accuracy)
         return run
 
+    monkeypatch.setenv("TLL_TRAINING_BACKEND", "thread")  # in-process: the fakes below are seen by the runner
     monkeypatch.setitem(training_job.RECIPES, "transfer", recipe("transfer", 0.9))
     monkeypatch.setitem(training_job.RECIPES, "scratch", recipe("scratch", 0.4))
     return SimpleNamespace(seen=seen, release=release)

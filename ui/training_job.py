@@ -1,10 +1,12 @@
 """Job control for the Train page, in one module: start a training, show its queue place or progress with
 live curves, stop it, and hand its results on when it ends.
 
-Everything that knows *how* trainings run (today ``core.jobs.TrainingJob``, a thread per training) is here,
-so switching to worker processes changes this file only. A job runs one or more recipes on one
-``TrainConfig``: ``"transfer"`` (``core.engine.train``) and ``"scratch"`` (``train_from_scratch``); its
-results come back as ``{recipe: TrainResult}``.
+Everything that knows *how* trainings run is here: the server's queue (``core.runner``), each training in
+its own worker process, one per student at a time, the student's live place in the queue. A job runs one or
+more recipes on one ``TrainConfig``: ``"transfer"`` (``core.engine.train``) and ``"scratch"``
+(``train_from_scratch``); its results come back as ``{recipe: TrainResult}`` (a ``SavedResult``: the model is
+read from the student's folder when a page needs it). The runs are saved by the server when the job ends, so
+a refresh or a second tab of the same student reattaches to the job (progress, Stop) and finds its runs.
 """
 
 from __future__ import annotations
@@ -14,19 +16,20 @@ from dataclasses import asdict, dataclass
 
 import streamlit as st
 
-from core import engine
 from core.engine import TrainConfig, TrainResult
-from core.jobs import TrainingJob
-from ui import charts, state
-
-RECIPES = {"transfer": engine.train, "scratch": engine.train_from_scratch}
+from core.runner import AlreadyTraining, Job, service
+from core.runner.recipes import RECIPES  # noqa: F401 - tests swap entries (with TLL_TRAINING_BACKEND=thread)
+from core.runner.results import config_from_dict
+from ui import charts, identity, state
+from ui.kiran import SCRATCH_LABEL
+from ui.run_history import LABELS
 
 
 @dataclass
 class Running:
     """A started training, as the page remembers it."""
 
-    job: TrainingJob
+    job: Job
     kind: str  # what the student asked for: "train", "high_lr", "kiran"…
     config: TrainConfig
     recipes: tuple[str, ...]
@@ -37,33 +40,51 @@ class Running:
 
 
 def start(kind: str, cfg: TrainConfig, recipes: tuple[str, ...] = ("transfer",)) -> None:
-    """Start ``recipes`` on ``cfg`` in the background (or in the queue when the computer is busy)."""
-
-    def work(on_epoch, on_progress, should_stop) -> dict[str, TrainResult]:
-        callbacks = engine.Callbacks(on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop)
-        return {recipe: RECIPES[recipe](cfg, callbacks) for recipe in recipes}
-
+    """Queue ``recipes`` on ``cfg`` (a worker process starts it when a slot is free)."""
+    student = identity.current_student()
+    labels = {"transfer": LABELS.get(kind) or "", "scratch": SCRATCH_LABEL}
     state.set_training_error(None)
-    state.set_training_job(Running(TrainingJob(work, kind).start(), kind, cfg, recipes))
+    try:
+        job = service.start_training(student.id, student.nickname, kind, cfg, recipes, labels=labels)
+    except AlreadyTraining as busy:  # e.g. started in another tab a moment ago: this tab follows that one
+        state.set_training_error(str(busy))
+        job = busy.job
+    state.set_training_job(_running(job))
     st.rerun()  # draw the page again with the buttons disabled and the live view
 
 
+def _running(job: Job) -> Running:
+    return Running(job, job.kind, config_from_dict(job.spec["config"]), tuple(job.spec["recipes"]))
+
+
 def running() -> Running | None:
-    return state.training_job()
+    """This tab's training, or the student's training started in another tab or before a refresh."""
+    current = state.training_job()
+    if current is None:
+        student = identity.current_student()
+        job = service.runner().job_for(student.id) if student is not None else None
+        if job is not None:
+            current = _running(job)
+            state.set_training_job(current)
+    return current
 
 
 def collect(on_finished: Callable[[str, dict[str, TrainResult]], None]) -> None:
     """If the job has ended, forget it and pass its results to ``on_finished(kind, results)`` (once), or keep
-    its error for ``show_error``."""
+    its error for ``show_error``. Another tab of the same student that saw it first has filed it already."""
     current = running()
     if current is None or not current.finished:
         return
     state.set_training_job(None)
-    job_state = current.job.state
-    if job_state.status == "failed":
-        state.set_training_error(job_state.error)
-    else:
-        on_finished(current.kind, job_state.result)
+    job = current.job
+    first = service.runner().job_for(job.owner) is job
+    service.runner().collect(job)
+    if job.state.status == "failed":
+        state.set_training_error(job.state.error)
+        service.store().mark_seen(job.owner, job.job_id)
+    elif first:
+        on_finished(current.kind, job.state.result)
+        identity.mark_known(job.state.run_ids.values())
 
 
 def _count(n: int, word: str) -> str:
@@ -78,10 +99,8 @@ def queue_message(place: int, running_now: int | None) -> str:
 
 
 def _queue_place(job_state) -> tuple[int, int | None]:
-    """(place in the queue, trainings running now). A job state that keeps them up to date has ``queue_place``
-    and ``running``; ``core.jobs.JobState`` only knows how many were waiting when it joined the queue."""
-    place = getattr(job_state, "queue_place", None)
-    return (place if place is not None else job_state.waiting_for + 1), getattr(job_state, "running", None)
+    """(place in the queue, trainings running now), kept up to date by the server's scheduler."""
+    return max(1, job_state.queue_place), job_state.running
 
 
 def _live_view(current: Running) -> None:
@@ -119,7 +138,8 @@ def controls() -> None:
     """The Stop button and the live panel while a training runs; the error of one that failed."""
     current = running()
     if current is not None:
-        if st.button("Stop", key="train_stop", help="Stops between batches and keeps what was trained so far."):
+        if st.button("Stop", key="train_stop", help="Stops between batches and keeps what was trained so far "
+                     "(inside a long step it stops within seconds and keeps nothing)."):
             current.job.stop()
         _live_panel()
     error = state.training_error()

@@ -327,8 +327,11 @@ class RayBackend:
         """Trainings the computers alive now can run at once, by CPU and by memory (asked at most every 5 s:
         the runner's queue may call it on every tick)."""
         if time.monotonic() - self._capacity_at > CAPACITY_EVERY_S:
-            self._capacity = sum(int(min(n["cpus"] // self.cpus, n["memory_mb"] // self.memory_mb))
-                                 for n in self.nodes() if n["alive"])
+            try:
+                self._capacity = sum(int(min(n["cpus"] // self.cpus, n["memory_mb"] // self.memory_mb))
+                                     for n in self.nodes() if n["alive"])
+            except ray.exceptions.RayError:
+                self._capacity = 0  # the cluster does not answer: trainings wait in the runner's queue
             self._capacity_at = time.monotonic()
         return self._capacity
 

@@ -59,7 +59,8 @@ class JobState:
     status: str = "waiting"  # waiting, running, done, failed
     progress: Progress | None = None
     epochs: list[EpochRecord] = field(default_factory=list)
-    result: dict | None = None  # recipe name -> the worker's result event
+    result: dict | None = None  # recipe name -> the worker's result event (a SavedResult once saved)
+    run_ids: dict = field(default_factory=dict)  # recipe name -> the run's id in the store, once saved
     error: str | None = None
     traceback: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -118,9 +119,10 @@ class Job:
 
 
 class Runner:
-    """The server's trainings. ``on_finished(job)`` runs (in the scheduler thread) when a job ends."""
+    """The server's trainings. ``on_finished(job)`` runs (in the scheduler thread) when a job ends.
+    ``backend``: a ``Backend``, or a function returning the one to use for the next job (the setting is read then)."""
 
-    def __init__(self, backend: Backend, work_dir: Path, max_running: int | None = None,
+    def __init__(self, backend: Backend | Callable[[], Backend], work_dir: Path, max_running: int | None = None,
                  time_limit_s: float | None = None, on_finished: Callable[[Job], None] | None = None,
                  poll_s: float = 0.1, stop_grace_s: float = STOP_GRACE_S):
         self.backend = backend
@@ -219,10 +221,15 @@ class Runner:
                 self._read_events(job)
                 self._enforce_limits(job)
                 self._check_exit(job)
-            while self._waiting and len(self._running) < self.max_running:
+            while self._waiting and len(self._running) < self.running_limit():
                 self._start(self._waiting.pop(0))
             self._refresh_places()
             self._forget_old()
+
+    def running_limit(self) -> int:
+        """``max_running``, or what a cluster backend can run at once now (its computers come and go)."""
+        capacity = getattr(self.backend, "capacity", None)
+        return capacity() if capacity else self.max_running
 
     def _start(self, job: Job) -> None:
         job.state.status = "running"
@@ -230,7 +237,8 @@ class Runner:
         output = self.work_dir / job.job_id
         payload = {**job.spec, "job_id": job.job_id, "output_dir": str(output)}
         try:
-            job.handle = self.backend.start(payload)
+            backend = self.backend if hasattr(self.backend, "start") else self.backend()
+            job.handle = backend.start(payload)
             job.state.node = getattr(job.handle, "node", "")
         except Exception as error:  # noqa: BLE001 - e.g. no memory left to start a process
             self._finish(job, "failed", f"The training could not start: {type(error).__name__}: {error}")
@@ -248,6 +256,7 @@ class Runner:
                 job.state.epochs.append(EpochRecord(**event))
             elif kind == "started":
                 job.ready_at = time.monotonic()
+                job.state.node = event.get("node") or job.state.node  # a cluster knows it only now
             elif kind == "stopping":
                 job.stop_acknowledged = True
             elif kind == "result":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core.engine import TF_FLOWERS, TrainConfig
 from core.runner.backend import LocalProcessBackend
+from core.runner.ray_settings import ray_address
 from core.runner.results import SavedResult, result_from_summary
 from core.runner.scheduler import Job, Runner
 from core.store import Store
@@ -38,14 +39,29 @@ def store() -> Store:
         return _store
 
 
+def make_backend(data: Store):
+    """``TLL_TRAINING_BACKEND``: "process" (default: a worker process per training) or "thread" (in-process)."""
+    if ray_address():  # README "A school with several computers": each training is a task on the Ray cluster
+        from core.runner.ray_backend import RayBackend  # here: Ray is imported only when a cluster is set
+
+        return RayBackend()
+    choice = os.environ.get("TLL_TRAINING_BACKEND", "process").strip().lower()
+    if choice == "thread":
+        from core.runner.thread_backend import ThreadBackend
+
+        return ThreadBackend()
+    if choice != "process":
+        raise ValueError(f"TLL_TRAINING_BACKEND must be process or thread, not {choice!r}")
+    return LocalProcessBackend(data.folder / "logs")
+
+
 def runner() -> Runner:
     global _runner
     data = store()
     with _lock:
         if _runner is None:
             data.interrupted_jobs()  # what was queued when the server last stopped will not finish now
-            _runner = Runner(LocalProcessBackend(data.folder / "logs"), data.folder / "jobs",
-                             on_finished=persist)
+            _runner = Runner(lambda: make_backend(data), data.folder / "jobs", on_finished=persist)
         return _runner
 
 
@@ -115,10 +131,15 @@ def persist(job: Job) -> None:
             if recipe == "fake":  # the runner's own tests: no TrainResult to rebuild
                 saved[recipe] = event
                 continue
+            event["summary"]["notes"] = [*event["summary"].get("notes", []), *job.state.notes]  # e.g. time limit
+            if event.get("result_object") is not None:
+                event["result_object"].notes.extend(job.state.notes)
             label = job.spec.get("labels", {}).get(recipe) or ""
             run_id = data.add_run(job.owner, label, "scratch" if recipe == "scratch" else "transfer",
                                   event["summary"], misclassified, model_path, job.job_id)
-            saved[recipe] = result_from_summary(event["summary"], misclassified, model_path, run_id)
+            job.state.run_ids[recipe] = run_id
+            in_process = event.get("result_object")  # the thread backend's result, model in memory
+            saved[recipe] = in_process or result_from_summary(event["summary"], misclassified, model_path, run_id)
         job.state.result = saved
         for path in data.forget_models(job.owner, models_kept()):
             Path(path).unlink(missing_ok=True)

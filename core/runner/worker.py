@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 EVENTS_FD_VARIABLE = "TLL_WORKER_EVENTS_FD"
-RECIPES = ("transfer", "scratch")
+RECIPE_NAMES = ("transfer", "scratch")  # core.runner.recipes.RECIPES, imported when training (it loads the engine)
 FAKE_RECIPES_VARIABLE = "TLL_WORKER_FAKE_RECIPES"  # tests only: "fake" trains nothing, in a real process
 PROGRESS_EVERY_S = 0.2  # progress comes per batch; the page redraws once a second
 WRONG_PHOTOS_KEPT = 12  # the Train page shows this many misclassified photos
@@ -93,7 +93,8 @@ def keep_wrong_photos(misclassified: list[dict], folder: Path) -> list[dict]:
 
 
 def run(job: dict, events: Events, stop: threading.Event) -> None:
-    from core.engine import Callbacks, load_photos, save_model, train, train_from_scratch
+    from core.engine import Callbacks, load_photos, save_model
+    from core.runner.recipes import RECIPES
 
     cfg = config_from_dict(job["config"])
     output = Path(job["output_dir"])
@@ -113,8 +114,7 @@ def run(job: dict, events: Events, stop: threading.Event) -> None:
             on_progress=lambda progress, r=recipe: events.progress(r, progress),
             should_stop=should_stop,
         )
-        engine_call = train if recipe == "transfer" else train_from_scratch
-        result = engine_call(cfg, callbacks, dataset=dataset)
+        result = RECIPES[recipe](cfg, callbacks, dataset=dataset)
         model_path = save_model(result, output / f"{recipe}.keras")
         events.send("result", recipe=recipe, summary=result.summary(), model=str(model_path),
                     misclassified=keep_wrong_photos(result.misclassified, output / f"{recipe}-wrong"))
@@ -147,7 +147,7 @@ def main() -> int:
     threading.Thread(target=watch_stdin, args=(stop,), name="stdin watcher", daemon=True).start()
     events.send("started", pid=os.getpid(), node=socket.gethostname())
     try:
-        allowed = set(RECIPES) | ({"fake"} if os.environ.get(FAKE_RECIPES_VARIABLE) == "1" else set())
+        allowed = set(RECIPE_NAMES) | ({"fake"} if os.environ.get(FAKE_RECIPES_VARIABLE) == "1" else set())
         unknown = set(job["recipes"]) - allowed
         if unknown:
             raise ValueError(f"unknown recipe(s): {sorted(unknown)}")
