@@ -74,3 +74,45 @@ def test_ordinary_names_in_any_script_are_kept(name):
 
 def test_decomposed_names_are_normalised():
     assert normalise_name(unicodedata.normalize("NFD", "Rosé")) == "Rosé"
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_an_exported_model_file_carries_no_absolute_path(tmp_path):
+    """What travels inside a student's .keras file (``core.model_file``, helper D's), read back raw."""
+    import json
+    import zipfile
+    from types import SimpleNamespace
+
+    import keras
+
+    from core.engine import TrainConfig
+    from core.model_file import METADATA_NAME, save_trained_model
+
+    upload = tmp_path / "tll-upload-x" / "v1"
+    result = SimpleNamespace(
+        model=keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")]),
+        config=TrainConfig(data=str(upload), image_size=96),
+        class_names=["daisy", "roses"],
+        test={"n": 4, "accuracy": 0.5, "per_class": {}},
+        counts={"train": {"daisy": 3, "roses": 3}},
+        dataset_source=f"your photos in {upload}",
+        weights=f"ImageNet weights from {tmp_path}/keras/models/mobilenet_v2.h5",
+        stopped=False,
+    )
+    path = save_trained_model(result, tmp_path / "out" / "model.keras")
+    with zipfile.ZipFile(path) as archive:
+        metadata = json.loads(archive.read(METADATA_NAME))
+    leaks = [text for text in _strings(metadata) if str(tmp_path) in text or ANY_ABSOLUTE_PATH.search(text)]
+    assert leaks == []
+    assert metadata["class_names"] == ["daisy", "roses"] and "v1" in metadata["dataset_source"]
