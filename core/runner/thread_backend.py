@@ -16,6 +16,7 @@ from dataclasses import asdict
 from core.engine import Callbacks
 from core.runner import recipes
 from core.runner.worker import config_from_dict
+from core.safe_text import student_error
 
 
 class ThreadWorker:
@@ -56,7 +57,7 @@ class ThreadWorker:
             self._send("done")
             self._code = 0
         except Exception as error:  # noqa: BLE001 - reported like a worker's error
-            self._send("error", message=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
+            self._send("error", message=student_error(error), traceback=traceback.format_exc())
             self._code = 1
 
     def events(self) -> list[dict]:

@@ -21,6 +21,8 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
+from core.safe_text import student_error
+
 EVENTS_FD_VARIABLE = "TLL_WORKER_EVENTS_FD"
 RECIPE_NAMES = ("transfer", "scratch")  # core.runner.recipes.RECIPES, imported when training (it loads the engine)
 FAKE_RECIPES_VARIABLE = "TLL_WORKER_FAKE_RECIPES"  # tests only: "fake" trains nothing, in a real process
@@ -156,7 +158,8 @@ def main() -> int:
         else:
             run(job, events, stop)
     except Exception as error:  # noqa: BLE001 - reported to the student; the server stays up
-        events.send("error", message=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
+        # The student reads the message (no server paths: core.safe_text); the teacher's log gets the traceback.
+        events.send("error", message=student_error(error), traceback=traceback.format_exc())
         return 1
     events.send("done")
     return 0
