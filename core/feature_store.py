@@ -105,7 +105,10 @@ def load_with_notes(key: str) -> tuple[dict[str, np.ndarray] | None, list[str]]:
         if key in _memory:
             _memory.move_to_end(key)
             return _memory[key], []
-    folder = root() / key
+    try:
+        folder = root() / key
+    except OSError:  # the cache folder cannot even be created: nothing was saved there either
+        return None, []
     arrays, problem = _read_entry(folder)
     if arrays is None:
         if problem is None:

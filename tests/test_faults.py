@@ -391,3 +391,13 @@ def test_an_upload_replaced_during_a_training_does_not_touch_it(tmp_path, tiny_p
     assert sorted(p.name for p in area.folder.iterdir()) == ["cats", "dogs"]
     assert not photos.folder.exists()  # released: the old upload is gone now
     area.cleanup()
+
+
+def test_a_cache_folder_that_cannot_be_created_is_a_miss_and_a_note(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TLL_CACHE_DIR", str(blocker / "cache"))  # mkdir fails: a file is in the way
+    assert store.load_with_notes("k") == (None, [])
+    notes = store.store("k", arrays(), {})
+    assert len(notes) == 1 and "could not be saved" in notes[0]
+    assert store.load("k") is not None  # from memory
