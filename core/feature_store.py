@@ -101,13 +101,21 @@ def load(key: str, notes: list[str] | None = None) -> dict[str, np.ndarray] | No
 
 
 def load_with_notes(key: str) -> tuple[dict[str, np.ndarray] | None, list[str]]:
-    with _memory_lock:
-        if key in _memory:
-            _memory.move_to_end(key)
-            return _memory[key], []
     try:
         folder = root() / key
     except OSError:  # the cache folder cannot even be created: nothing was saved there either
+        folder = None
+    with _memory_lock:
+        if key in _memory:
+            _memory.move_to_end(key)
+            arrays = _memory[key]
+        else:
+            arrays = None
+    if arrays is not None:
+        if folder is not None:
+            _touch(folder)  # used, even from memory: another process must not evict it as stale
+        return arrays, []
+    if folder is None:
         return None, []
     arrays, problem = _read_entry(folder)
     if arrays is None:
