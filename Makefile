@@ -7,7 +7,7 @@ export TLL_OFFLINE_BUNDLE ?= $(abspath $(wildcard ../shared))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 PORT ?= 8501
 
-.PHONY: run test install install-dev browser-deps lint bench clean
+.PHONY: run classroom test install install-dev browser-deps lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -25,6 +25,11 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# A class on phones and laptops over the school network: HTTPS (a self-made certificate, or TLL_TLS_CERT and
+# TLL_TLS_KEY), nicknames, the join address and QR code printed. Set TLL_TEACHER_CODE for the Teacher page.
+classroom: install
+	$(PY) -m core.classroom --port $(PORT)
 
 # Debian's Chromium for the browser tests (no browser download: Playwright drives /usr/bin/chromium),
 # and fonts so screenshots show text and emoji. apt via sudo only when not root. Without apt, the

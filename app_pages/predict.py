@@ -13,7 +13,7 @@ import streamlit as st
 
 from core import engine
 from core.images import ImageProblem
-from ui import charts, model_upload, state
+from ui import charts, model_upload, secure_context, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
 
@@ -96,8 +96,12 @@ def choose_photo():
         "Upload a photo", type=PHOTO_TYPES, key="predict_upload", on_change=state.set_last_photo_source, args=("upload",),
         help="JPEG, PNG, WebP, HEIC (iPhone), GIF, BMP or TIFF. On a phone this can also open your camera.",
     )
-    camera = st.camera_input("Or take a photo with your camera", key="predict_camera",
-                             on_change=state.set_last_photo_source, args=("camera",))
+    camera = None
+    if secure_context.camera_allowed():  # browsers give the camera to https:// and localhost pages only
+        camera = st.camera_input("Or take a photo with your camera", key="predict_camera",
+                                 on_change=state.set_last_photo_source, args=("camera",))
+    else:
+        st.info(secure_context.NOT_SECURE_MESSAGE, icon="🔒")
     sources = {"upload": upload, "camera": camera}
     last = state.last_photo_source()
     for name in (last, "camera" if last == "upload" else "upload"):

@@ -118,3 +118,17 @@ def test_the_teacher_page_needs_the_right_code(monkeypatch):
     # The code is nowhere a page or a log could show it: not in the address, not kept in the session.
     assert secret not in str(dict(at.query_params))
     assert secret not in repr(at.session_state) and code not in repr(at.session_state)
+
+
+@pytest.mark.parametrize(("url", "proto", "secure"), [
+    ("https://192.168.1.20:8501/predict", None, True),
+    ("http://localhost:8501/predict", None, True),
+    ("http://127.0.0.1:8501/", None, True),
+    ("http://192.168.1.20:8501/predict", None, False),  # a phone on the school network: no camera
+    ("http://school-lab.test:8501/predict", None, False),
+    ("http://192.168.1.20:8501/predict", "https", True),  # behind an HTTPS proxy
+])
+def test_the_camera_is_offered_only_on_secure_pages(url, proto, secure):
+    from ui.secure_context import is_secure_origin
+
+    assert is_secure_origin(url, proto) is secure
