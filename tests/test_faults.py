@@ -367,7 +367,7 @@ def test_an_upload_replaced_during_a_training_does_not_touch_it(tmp_path, tiny_p
     import zipfile
 
     from core.engine import Callbacks, train
-    from core.upload import UploadArea
+    from core.upload_area import UploadArea
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"

@@ -111,7 +111,7 @@ def test_check_folder_on_an_empty_or_missing_folder(tmp_path):
     assert check_folder(tmp_path) == (
         None, None, "No class folders with photos were found. Put each class's photos in its own folder.",
     )
-    assert check_folder(tmp_path / "nope") == (None, None, f"Folder not found: {tmp_path / 'nope'}")
+    assert check_folder(tmp_path / "nope") == (None, None, "Folder not found: …/nope")  # no server path
 
 
 # --- bad files -------------------------------------------------------------------------------------------------

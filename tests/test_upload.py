@@ -22,7 +22,8 @@ import pytest
 from conftest import FLOWERS, ROOT, make_flower_subset
 
 from core import data, upload
-from core.upload import Limits, UploadArea, UploadError, extract_folder_upload, extract_zip, extract_zip_to_temp
+from core.upload import Limits, UploadError, extract_folder_upload, extract_zip, extract_zip_to_temp
+from core.upload_area import UploadArea
 
 PHOTO = sorted((FLOWERS / "daisy").glob("*.jpg"))[0]
 PHOTO_BYTES = PHOTO.read_bytes()
@@ -548,7 +549,7 @@ def test_upload_area_replaces_cleans_up_and_goes_with_its_owner(tmp_path, privat
 
 def test_core_modules_import_neither_streamlit_nor_tensorflow():
     code = (
-        "import sys; import core.upload, core.report, core.images; "
+        "import sys; import core.upload, core.upload_area, core.report, core.images, core.safe_text, core.feature_store; "
         "bad = {'streamlit', 'tensorflow', 'keras'} & set(sys.modules); assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

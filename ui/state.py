@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # type names only: importing them here would load the engine 
     from core.history import RunRecord
     from core.jobs import TrainingJob
     from core.report import DatasetReport
-    from core.upload import UploadArea
+    from core.upload_area import UploadArea
 
 # Shared between pages.
 LATEST_RESULT = "latest_result"  # the newest TrainResult: Train writes, Predict / sidebar / Concept read
@@ -103,7 +103,7 @@ def set_kiran(comparison: dict) -> None:
 def upload_area() -> UploadArea:
     """This session's private folder for uploaded photos (made on first use, removed with the session)."""
     if UPLOAD_AREA not in st.session_state:
-        from core.upload import UploadArea  # only when a student uploads
+        from core.upload_area import UploadArea  # only when a student uploads
 
         st.session_state[UPLOAD_AREA] = UploadArea()
     return st.session_state[UPLOAD_AREA]
