@@ -155,9 +155,10 @@ def test_a_training_no_computer_can_take_is_refused_with_the_setting_to_change(c
 
 
 def test_without_the_variable_ray_is_never_imported(tmp_path):
-    code = ("import sys, core.engine, core.runner, core.runner.service, core.train, core.train_cli; "
+    code = ("import sys, core.engine, core.runner, core.runner.service, core.train, core.train_cli, ui.training_job; "
             "from core.runner import service; "
-            "print(type(service.runner().backend).__name__, 'ray' in sys.modules)")
+            "backend = service.runner().backend; backend = backend if hasattr(backend, 'start') else backend(); "
+            "print(type(backend).__name__, 'ray' in sys.modules)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TLL_RAY_")}
     env["TLL_DATA_DIR"] = str(tmp_path)  # the runner's store
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -179,3 +180,49 @@ def test_the_command_line_says_which_backend_and_computer_trained(photos, tmp_pa
     assert summary["backend"] == "ray" and summary["node"]
     assert len(summary["history"]) == 1 and "epoch   1" in out.stderr
     assert model.is_file() and summary["saved_to"] == str(model)
+
+
+NODE_SWITCHED_OFF = """
+import json, sys, time
+import ray
+from ray.cluster_utils import Cluster
+from core.runner.ray_backend import RayBackend
+
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})  # the server: serves, trains nothing
+backend = RayBackend(cluster.address)  # joins through the server's node, as the app does
+lab_pc = cluster.add_node(num_cpus=2)
+cluster.wait_for_nodes()
+handle = backend.start(json.loads(sys.argv[1]))
+events, deadline = [], time.time() + 240
+while not any(e["type"] == "progress" for e in events) and handle.exit_status() is None and time.time() < deadline:
+    events += handle.events()
+    time.sleep(0.1)
+switched_off = time.time()
+lab_pc.kill_all_processes(check_alive=False, allow_graceful=False, wait=True)  # all of that computer at once
+cluster.worker_nodes.discard(lab_pc)
+while handle.exit_status() is None and time.time() < deadline:
+    events += handle.events()
+    time.sleep(0.2)
+events += handle.events()
+print(json.dumps({"events": events, "exit": handle.exit_status(), "told_after_s": time.time() - switched_off,
+                  "server_alive": any(n["alive"] and n["cpus"] == 0 for n in backend.nodes())}))
+ray.shutdown()
+cluster.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_a_lab_computer_switched_off_mid_run_is_told_and_the_server_goes_on(photos, tmp_path):
+    """Two Ray nodes on this computer (a 0-CPU "server" and a 2-CPU "lab PC"); the lab PC dies mid-run."""
+    env = {**os.environ, "TLL_RAY_CPUS_PER_TRAINING": "1", "TLL_RAY_MEMORY_MB": "512"}
+    spec = json.dumps(job(photos, tmp_path, "lab-pc", epochs1=500))
+    out = subprocess.run([sys.executable, "-c", NODE_SWITCHED_OFF, spec], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=400)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(next(line for line in out.stdout.splitlines() if line.startswith('{"events"')))
+    types = [e["type"] for e in report["events"]]
+    assert "started" in types and "progress" in types and "result" not in types
+    assert report["exit"] < 0 and report["server_alive"]
+    message = next(e["message"] for e in report["events"] if e["type"] == "error")
+    assert "try again" in message, message
+    print(f"told {report['told_after_s']:.1f} s after the computer went off: {message}")

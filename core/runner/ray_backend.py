@@ -336,6 +336,19 @@ class RayBackend:
         return self._capacity
 
 
+_shared: RayBackend | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_backend() -> RayBackend:
+    """The server's one ``RayBackend`` (one connection, one mailbox), made on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = RayBackend()
+    return _shared
+
+
 def train_on_cluster(cfg, save: str | None, on_epoch) -> int:
     """``python -m core.train`` with ``TLL_RAY_ADDRESS`` set: one training as a Ray task, its epochs printed as
     they arrive, then the same JSON summary as a local run (``backend``: ray, ``node``: the computer)."""
