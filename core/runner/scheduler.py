@@ -228,7 +228,8 @@ class Runner:
 
     def running_limit(self) -> int:
         """``max_running``, or what a cluster backend can run at once now (its computers come and go)."""
-        capacity = getattr(self.backend, "capacity", None)
+        backend = self.backend if hasattr(self.backend, "start") else self.backend()
+        capacity = getattr(backend, "capacity", None)
         return capacity() if capacity else self.max_running
 
     def _start(self, job: Job) -> None:

@@ -42,9 +42,9 @@ def store() -> Store:
 def make_backend(data: Store):
     """``TLL_TRAINING_BACKEND``: "process" (default: a worker process per training) or "thread" (in-process)."""
     if ray_address():  # README "A school with several computers": each training is a task on the Ray cluster
-        from core.runner.ray_backend import RayBackend  # here: Ray is imported only when a cluster is set
+        from core.runner.ray_backend import shared_backend  # here: Ray is imported only when a cluster is set
 
-        return RayBackend()
+        return shared_backend()
     choice = os.environ.get("TLL_TRAINING_BACKEND", "process").strip().lower()
     if choice == "thread":
         from core.runner.thread_backend import ThreadBackend
