@@ -27,6 +27,7 @@ from core.images import (
     too_large_reason,
 )
 from core.safe_text import name_problem, visible
+from core.upload import unpack_zip_to_temp
 
 SPLITS = ("train", "val", "test")
 SPLIT_FOLDER_NAMES = {"train": ("train", "training"), "val": ("val", "valid", "validation"), "test": ("test", "testing")}
@@ -281,8 +282,6 @@ def load_dataset(spec: str = TF_FLOWERS, seed: int = 42) -> Dataset:
         return load_tf_flowers(seed)
     path = Path(spec).expanduser()
     if path.suffix.lower() == ".zip" and path.is_file():
-        from core.upload import unpack_zip_to_temp
-
         folder, extraction = unpack_zip_to_temp(path)
         dataset = load_folder(folder, seed, source=f"your photos from {path.name}")
         dataset.skipped[:0] = [SkippedFile(f"{path.name}: {s.name}", s.reason) for s in extraction.problems]
@@ -317,7 +316,7 @@ def load_tf_flowers(seed: int = 42) -> Dataset:
 
 def _export_tf_flowers(target: Path) -> None:
     """Write tfds's lesson split (``train[:70%]``, ``train[70%:85%]``, ``train[85%:]``) as JPEG folders."""
-    import tensorflow_datasets as tfds
+    import tensorflow_datasets as tfds  # here, not at the top: only a download needs it (seconds, TensorFlow)
 
     splits, info = tfds.load(
         TF_FLOWERS, split=["train[:70%]", "train[70%:85%]", "train[85%:]"], as_supervised=True, with_info=True

@@ -23,10 +23,28 @@ from __future__ import annotations
 
 import time
 
+from core import export
+from core.architecture import unfreeze_summary
 from core.data import TF_FLOWERS, Dataset, DatasetError, load_dataset
 from core.explain import grad_cam, overlay
-from core.models import BASES, DEFAULT_BASE, IMAGE_SIZES, WeightsUnavailable, base_spec, weights_available
-from core.predict import RULE_EXPLANATION, SMALL_PHOTO, Prediction, predict_photo, prepare_photo
+from core.models import (
+    BASES,
+    DEFAULT_BASE,
+    IMAGE_SIZES,
+    WeightsUnavailable,
+    base_spec,
+    shared_base,
+    trainable_counts,
+    weights_available,
+)
+from core.predict import (
+    RULE_EXPLANATION,
+    SMALL_PHOTO,
+    Prediction,
+    load_trained_model,
+    predict_photo,
+    prepare_photo,
+)
 from core.results import Callbacks, EpochRecord, Evaluation, PhaseResult, Progress, TrainResult
 from core.train_config import AugmentConfig, TrainConfig
 
@@ -74,34 +92,26 @@ def quick_default_model(seed: int = 42, image_size: int = 160, epochs1: int = 5,
 
 def save_model(result: TrainResult, path):
     """One ``.keras`` file: raw pixels in, preprocessing inside, class names and settings in its metadata."""
-    from core.export import save_trained_model
-
-    return save_trained_model(result, path)
+    return export.save_trained_model(result, path)
 
 
 def load_model(path, name: str | None = None):
     """A ``.keras`` file saved by this app (a path, or an upload's bytes called ``name``) -> ``LoadedModel``
     (model, class names, image size, metadata). Checked first and loaded in Keras safe mode: a file that is not
     ours, is damaged or carries code raises ``ValueError`` with a message for the student, and never runs."""
-    from core.predict import load_trained_model
-
     return load_trained_model(path, name)
 
 
 def model_bytes(result: TrainResult) -> bytes:
     """The ``.keras`` file of ``save_model`` as bytes, for a download button."""
-    from core.export import model_bytes as to_bytes
-
-    return to_bytes(result)
+    return export.model_bytes(result)
 
 
 def export_model(result: TrainResult, folder, on_progress=None):
     """``model.keras``, LiteRT float32 and 8-bit ``.tflite`` files, labels, a model card, ``parity.json`` (every
     format on the test photos next to Keras) and ``predict.py``, zipped -> ``core.export.ExportReport``.
     ``on_progress(fraction, message)``; a step that fails is listed in ``report.problems``, the rest is kept."""
-    from core.export import export_trained
-
-    return export_trained(result, folder, on_progress=on_progress)
+    return export.export_trained(result, folder, on_progress=on_progress)
 
 
 def unfreeze_counts(base_key: str, k: int) -> dict:
@@ -109,12 +119,8 @@ def unfreeze_counts(base_key: str, k: int) -> dict:
     ``params_frozen``, ``params_total`` (the base only). MobileNetV2 comes from its committed layer table (no
     TensorFlow); other bases build their architecture once."""
     if base_key == DEFAULT_BASE:
-        from core.architecture import unfreeze_summary
-
         summary = unfreeze_summary(k)
     else:
-        from core.models import shared_base, trainable_counts
-
         base, _ = shared_base(base_key, 96, pretrained=False, seed=0)  # the architecture is all we need
         summary = trainable_counts(base, k)
     return {key: summary[key] for key in ("layers_total", "params_trainable", "params_frozen", "params_total")}

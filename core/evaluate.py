@@ -12,6 +12,9 @@ import sys
 
 import numpy as np
 
+from core.data import SPLITS, decode_split, load_folder
+from core.predict import load_trained_model
+
 
 def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray, class_names: list[str]) -> dict:
     """Metrics from predicted class probabilities ``[n, classes]`` and true integer labels."""
@@ -59,9 +62,6 @@ def misclassified(probabilities: np.ndarray, labels: np.ndarray, paths: list[str
 
 
 def evaluate_saved_model(model_path: str, folder: str, batch_size: int = 32) -> dict:
-    from core.data import SPLITS, decode_split, load_folder
-    from core.predict import load_trained_model
-
     loaded = load_trained_model(model_path)
     dataset = load_folder(folder, seed=0)
     unknown = set(dataset.class_names) - set(loaded.class_names)

@@ -7,7 +7,8 @@ per channel, and add up the channels with those weights; negative values are cut
 has the feature map's resolution (3x3 for MobileNetV2 at 96 px, 5x5 at 160 px, 7x7 at 224 px): coarse,
 but honest about what the model can tell apart.
 
-No Streamlit here; TensorFlow is imported when ``grad_cam`` is called. ``overlay`` is plain NumPy + Pillow.
+No Streamlit here. TensorFlow is imported inside ``grad_cam``, not at the top: the Predict page imports this
+module before any model exists. ``overlay`` is plain NumPy + Pillow.
 """
 
 from __future__ import annotations
@@ -15,20 +16,11 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from core import config
-
-
-def _tf():
-    config.quiet_tensorflow_logs()
-    import tensorflow as tf
-
-    return tf
+from core.models import base_of
 
 
 def feature_map_size(model) -> tuple[int, int]:
     """``(h, w)`` of the base's last feature map, the resolution of a Grad-CAM heatmap."""
-    from core.models import base_of
-
     shape = base_of(model).output.shape
     return int(shape[1]), int(shape[2])
 
@@ -44,8 +36,7 @@ def grad_cam(model, image_uint8: np.ndarray, class_index: int | None = None) -> 
 
     All zeros means nothing in the photo argued *for* that class. Read-only: the model is not changed.
     """
-    tf = _tf()
-    from core.models import base_of
+    import tensorflow as tf
 
     image = np.asarray(image_uint8)
     if image.ndim != 3 or image.shape[-1] != 3:

@@ -90,6 +90,20 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
+def upright_size(source) -> tuple[int, int] | None:
+    """A photo's ``(width, height)`` as displayed (EXIF rotation applied), from its header only; None if
+    it cannot be opened. ``source`` is a path or a file-like object (rewound first)."""
+    try:
+        if hasattr(source, "seek"):
+            source.seek(0)
+        with Image.open(source) as image:
+            width, height = image.size
+            orientation = _orientation(image)
+    except Exception:  # noqa: BLE001 - only informative: unreadable photos are reported where they are decoded
+        return None
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
 def _has_alpha(image: Image.Image) -> bool:
     return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
 

@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image
 
 from core import config
-from core.images import MAX_IMAGE_PIXELS, ImageProblem, open_rgb
+from core.images import MAX_IMAGE_PIXELS, ImageProblem, open_rgb, upright_size
+from core.wording import join_words
 
 # The verdict rule (see ``judge``). Measured with the quick default model (160 px, seed 42) on its 149
 # test photos: "sure" about 122 of the 128 it got right, "not sure" about 9 of the 21 it got wrong; and
@@ -110,7 +111,7 @@ def prepare_photo(source, size: int) -> tuple[Image.Image, np.ndarray]:
         image = open_rgb(source, draft_size=DISPLAY_MAX)
     except ImageProblem as problem:
         raise ImageProblem(_friendly(problem.reason)) from None
-    original = _original_size(source, image)
+    original = upright_size(source) or image.size  # draft mode may have decoded it smaller
     model_input = np.asarray(image.resize((size, size), Image.BILINEAR), dtype=np.uint8)
     display = _display_version(image)
     display.info["original_size"] = original
@@ -125,19 +126,6 @@ def _friendly(reason: str) -> str:
         return ("This file is not a photo we can read. Use a JPEG, PNG, WebP, GIF, BMP, TIFF or HEIC photo.")
     return (f"This photo seems to be damaged and cannot be opened ({reason}). "
             "Try taking or choosing it again.")
-
-
-def _original_size(source, image: Image.Image) -> tuple[int, int]:
-    """The photo's own size, upright (JPEG draft mode may have decoded it smaller)."""
-    try:
-        if hasattr(source, "seek"):
-            source.seek(0)
-        with Image.open(source) as raw:
-            width, height = raw.size
-            orientation = raw.getexif().get(0x0112, 1)
-        return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-    except Exception:  # noqa: BLE001 - only informative; the photo itself already opened fine
-        return image.size
 
 
 def _display_version(image: Image.Image) -> Image.Image:
@@ -202,7 +190,7 @@ def judge(probabilities, class_names: list[str]) -> Verdict:
     entropy = normalised_entropy(p)
     name = class_names[best]
     runner_up = class_names[int(order[1])] if p.size > 1 else ""
-    known = _join(class_names)
+    known = join_words(class_names, "or")
     if p.size >= 3 and entropy > MAX_ENTROPY:
         reason = REASON_UNFAMILIAR
         message = (
@@ -226,11 +214,6 @@ def judge(probabilities, class_names: list[str]) -> Verdict:
         return Verdict(True, REASON_CONFIDENT, f"The model is sure: {name} ({confidence:.0%}). Sure is not "
                        f"the same as right, though: it can only answer {known}.", confidence, margin, entropy)
     return Verdict(False, reason, message, confidence, margin, entropy)
-
-
-def _join(names: list[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
-
 from core.data import SPLITS, Dataset, DatasetError, SkippedFile, file_digest, load_folder
+from core.images import upright_size
 from core.safe_text import hide_paths
 from core.upload import REASON_HIDDEN
+from core.wording import join_words
 
 TINY_PIXELS = 64  # photos narrower or lower than this get blown up into a blur
 DUPLICATE_PREFIX = "duplicate of"
 _DUPLICATE_ACROSS = "duplicate of a photo already in"
-_ORIENTATION = 0x0112
-_SWAPPED_ORIENTATIONS = {5, 6, 7, 8}  # rotated by 90 or 270 degrees: width and height swap
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -117,26 +115,12 @@ def _display_path(path: str, root: str) -> str:
     return hide_paths(path)  # never a server folder
 
 
-def _image_size(path: str) -> tuple[int, int] | None:
-    """Width and height as displayed, from the header only (``Image.open`` does not decode pixels)."""
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            try:
-                orientation = image.getexif().get(_ORIENTATION)
-            except Exception:  # noqa: BLE001 - a broken EXIF block just means "not rotated"
-                orientation = None
-    except Exception:  # noqa: BLE001 - unreadable files are reported when training decodes them
-        return None
-    return (height, width) if orientation in _SWAPPED_ORIENTATIONS else (width, height)
-
-
 def _size_summary(dataset: Dataset) -> tuple[SizeSummary | None, dict[str, int]]:
     widths, heights = [], []
     tiny_by_class: Counter = Counter()
     for split in SPLITS:
         for item in dataset.splits[split]:
-            size = _image_size(item.path)
+            size = upright_size(item.path)
             if size is None:
                 continue
             widths.append(size[0])
@@ -165,7 +149,7 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 def _names(names) -> str:
     names = list(names)
     quoted = [f"'{n}'" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return join_words(quoted)
 
 
 def _copies_within_splits(dataset: Dataset) -> tuple[list[tuple[str, str]], int]:
