@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, make_flower_subset
@@ -226,3 +227,23 @@ def test_a_lab_computer_switched_off_mid_run_is_told_and_the_server_goes_on(phot
     message = next(e["message"] for e in report["events"] if e["type"] == "error")
     assert "try again" in message, message
     print(f"told {report['told_after_s']:.1f} s after the computer went off: {message}")
+
+
+@pytest.mark.slow
+def test_the_classroom_runner_queues_on_the_cluster(cluster, photos, tmp_path):
+    """``core.runner``'s own queue on the Ray backend: its limit is what the cluster can run, a job finishes
+    with the computer's name, its epochs and the model in the runner's job folder."""
+    from core.runner.scheduler import Runner
+
+    runner = Runner(cluster, tmp_path / "jobs")
+    try:
+        assert runner.running_limit() == cluster.capacity() == 1  # 2 CPUs, 2 per training
+        spec = {key: value for key, value in job(photos, tmp_path, "unused").items()
+                if key in ("recipes", "config", "data")}
+        queued = runner.submit("student-1", spec, label="train")
+        assert queued.wait(240) and queued.state.status == "done", queued.state.error
+        assert queued.state.node in {n["node"] for n in cluster.nodes()}
+        assert [e.epoch for e in queued.state.epochs] == [1]
+        assert Path(queued.state.result["transfer"]["model"]).is_file()
+    finally:
+        runner.close()
