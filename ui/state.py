@@ -17,9 +17,9 @@ import streamlit as st
 if TYPE_CHECKING:  # type names only: importing them here would load the engine for every page
     from core.engine import TrainResult
     from core.history import RunRecord
-    from core.jobs import TrainingJob
     from core.report import DatasetReport
     from core.upload_area import UploadArea
+    from ui.training_job import Running as TrainingJob
 
 # Shared between pages.
 LATEST_RESULT = "latest_result"  # the newest TrainResult: Train writes, Predict / sidebar / Concept read
