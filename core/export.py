@@ -145,9 +145,8 @@ def export_bundle(model, metadata: dict, folder: str | Path, photos: ParityPhoto
         raise ExportError(f"The model could not be saved in {folder.name}: {error}") from error
     problems: list[str] = []
 
-    steps = iter((0.1, 0.4, 0.7))
-    conversions = litert.convert(model, folder, on_step=lambda message: _progress(on_progress, next(steps, 0.7),
-                                                                                    message))
+    conversions = litert.convert(model, folder, lambda done, message: _progress(on_progress, 0.05 + 0.75 * done,
+                                                                                 message))
     errors = {c.kind: c.error for c in conversions if c.path is None}
     problems += [f"{litert.FILE_NAMES[kind]} could not be made: {error}" for kind, error in errors.items()]
 
@@ -196,9 +195,13 @@ def summary_sentence(rows: list[parity.FormatParity]) -> str:
         smaller = f"{keras_row.size_bytes / row.size_bytes:.1f}x smaller than" if keras_row and keras_row.size_bytes else ""
         if row.top1_agreement_percent is None:
             parts.append(f"{row.file} is {smaller} the Keras file (agreement not measured)")
-        else:
-            parts.append(f"{row.file} ({smaller} the Keras file) gives Keras's answer on "
-                         f"{row.top1_agreement_percent:.1f}% of {row.photos} test photos")
+            continue
+        text = (f"{row.file} ({smaller} the Keras file) gives Keras's answer on {row.top1_agreement_percent:.1f}% "
+                f"of {row.photos} test photos")
+        if row.disagreements:
+            text += (f" (it differs on {row.disagreements}; Keras itself was sure about "
+                     f"{row.disagreements_keras_sure or 'none'} of them)")
+        parts.append(text)
     return ("; ".join(parts) + ".") if parts else ""
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ from core import config
 
 FLOAT32, INT8 = "float32", "int8"
 FILE_NAMES = {FLOAT32: "model.tflite", INT8: "model_int8.tflite"}
+# One conversion at a time per process: on a shared classroom server two at once only make both slower
+# (each uses every core it can) and double the memory.
+_CONVERTING = threading.Lock()
 
 
 @dataclass
@@ -38,23 +42,34 @@ class Conversion:
 def convert(model, folder: str | Path, on_step=None) -> list[Conversion]:
     """``model.tflite`` and ``model_int8.tflite`` in ``folder``. A failure is reported, never half-written.
 
-    ``on_step(message)`` is told before each slow step (each takes tens of seconds at 224 px).
+    ``on_step(fraction, message)`` is told before each slow step (each takes tens of seconds at 224 px);
+    ``fraction`` is how much of the conversion is done (0, 1/3, 2/3).
     """
     config.quiet_tensorflow_logs()
     import tensorflow as tf
 
     folder = Path(folder)
-    step = on_step or (lambda message: None)
+    step = on_step or (lambda fraction, message: None)
+    if not _CONVERTING.acquire(blocking=False):
+        step(0.0, "Waiting for another student's export to finish")
+        _CONVERTING.acquire()
+    try:
+        return _convert(model, folder, step, tf)
+    finally:
+        _CONVERTING.release()
+
+
+def _convert(model, folder: Path, step, tf) -> list[Conversion]:
     with tempfile.TemporaryDirectory(prefix="tll-savedmodel-") as saved:
-        step("Writing the model as a TensorFlow SavedModel")
+        step(0.0, "Writing the model as a TensorFlow SavedModel")
         try:
             model.export(saved, format="tf_saved_model", verbose=False)
         except Exception as error:  # noqa: BLE001 - tracing can fail in many ways; both files are then impossible
             reason = f"the model could not be written as a SavedModel ({type(error).__name__}: {error})"
             return [Conversion(kind, None, reason) for kind in FILE_NAMES]
         results = []
-        for kind, name in FILE_NAMES.items():
-            step(f"Converting to LiteRT, {'8-bit weights' if kind == INT8 else 'float32'}")
+        for done, (kind, name) in enumerate(FILE_NAMES.items(), start=1):
+            step(done / 3, f"Converting to LiteRT, {'8-bit weights' if kind == INT8 else 'float32'}")
             try:
                 converter = tf.lite.TFLiteConverter.from_saved_model(saved)
                 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.litert import FLOAT32, INT8, LiteRTModel
+from core.predict import judge
 
 KERAS = "keras"
 LABELS = {KERAS: "Keras (.keras)", FLOAT32: "LiteRT float32 (.tflite)", INT8: "LiteRT 8-bit weights (.tflite)"}
@@ -35,6 +36,8 @@ class FormatParity:
     accuracy_percent: float | None  # against the photos' true labels
     ms_per_photo: float | None
     error: str = ""
+    disagreements: int | None = None  # photos whose best class differs from Keras's
+    disagreements_keras_sure: int | None = None  # ...of which Keras itself was sure (core.predict.judge)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +91,7 @@ def measure(keras_model, files: dict[str, Path | None], images: np.ndarray | Non
     if not compare:
         for row in rows:
             row.photos, row.top1_agreement_percent, row.max_abs_probability_diff = 0, None, None
+            row.disagreements = row.disagreements_keras_sure = None
     return rows
 
 
@@ -95,10 +99,12 @@ def _row(kind, path, probabilities, reference, labels, seconds, error: str = "")
     file = path.name if path is not None else ""
     if probabilities is None:
         return FormatParity(kind, LABELS[kind], file, _file_size(path), 0, None, None, None, None, error)
-    agree = float((probabilities.argmax(1) == reference.argmax(1)).mean()) * 100
+    differs = probabilities.argmax(1) != reference.argmax(1)
     accuracy = float((probabilities.argmax(1) == labels).mean()) * 100 if labels is not None else None
+    names = [str(i) for i in range(reference.shape[1])]
+    keras_sure = sum(judge(reference[i], names).sure for i in np.flatnonzero(differs))
     return FormatParity(
-        kind, LABELS[kind], file, _file_size(path), int(len(probabilities)), round(agree, 2),
+        kind, LABELS[kind], file, _file_size(path), int(len(probabilities)), round(100 - differs.mean() * 100, 2),
         float(np.abs(probabilities - reference).max()), None if accuracy is None else round(accuracy, 2),
-        _median_ms(seconds),
+        _median_ms(seconds), disagreements=int(differs.sum()), disagreements_keras_sure=int(keras_sure),
     )

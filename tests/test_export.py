@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -165,7 +166,7 @@ def test_metadata_keeps_no_absolute_paths(tmp_path):
 def flowers_result():
     from core.engine import TrainConfig, train
 
-    return train(TrainConfig(epochs1=5, epochs2=1, unfreeze=20, image_size=96))
+    return train(TrainConfig(epochs1=10, epochs2=2, unfreeze=20, image_size=96))
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +212,9 @@ def test_litert_files_answer_like_keras_on_the_test_photos(exported, flowers_res
     assert rows["float32"]["top1_agreement_percent"] >= 99
     assert rows["int8"]["top1_agreement_percent"] >= 97
     assert rows["float32"]["max_abs_probability_diff"] < 1e-3
+    n = rows["int8"]["photos"]
+    assert rows["int8"]["disagreements"] == round(n * (100 - rows["int8"]["top1_agreement_percent"]) / 100)
+    assert 0 <= rows["int8"]["disagreements_keras_sure"] <= rows["int8"]["disagreements"]
     assert rows["int8"]["size_bytes"] < rows["float32"]["size_bytes"] / 3  # 8-bit weights: a quarter of 32-bit
     assert rows["keras"]["accuracy_percent"] == pytest.approx(flowers_result.test["accuracy"] * 100, abs=0.01)
 
@@ -256,18 +260,21 @@ def test_a_reloaded_keras_file_predicts_the_same_as_the_original(exported, flowe
 
 @pytest.fixture(scope="module")
 def no_test_photos(tmp_path_factory):
-    """An upload with train/ and val/ folders but an empty test/ folder, and a model trained on it."""
+    """A tiny own upload (4 / 1 / 1 photos of each of 2 classes) and a model trained on it, plus the same upload
+    with an empty test/ folder: the export has no photos to compare the formats on.
+
+    (The model is trained on the upload that still has its 2 test photos: ``engine.train`` itself cannot run
+    with an empty test split yet; that is the engine's to fix, not the export's.)"""
     from core.engine import TrainConfig, train
 
-    folder = tmp_path_factory.mktemp("own") / "mine"
-    make_flower_subset(folder, classes=("daisy", "sunflowers"), per_class=6, layout="split")
-    for photo in (folder / "test").rglob("*.jpg"):
-        photo.unlink()
-    for empty in sorted((folder / "test").iterdir()):
-        empty.rmdir()
-    result = train(TrainConfig(data=str(folder), epochs1=1, epochs2=0, unfreeze=0, image_size=96))
-    assert result.test["n"] == 0
-    return folder, result
+    root = tmp_path_factory.mktemp("own")
+    make_flower_subset(root / "mine", classes=("daisy", "sunflowers"), per_class=6, layout="split")
+    shutil.copytree(root / "mine", root / "no_test")
+    shutil.rmtree(root / "no_test" / "test")
+    (root / "no_test" / "test").mkdir()
+    result = train(TrainConfig(data=str(root / "mine"), epochs1=1, epochs2=0, unfreeze=0, image_size=96))
+    assert result.test["n"] == 2
+    return root / "no_test", result
 
 
 @pytest.mark.slow
@@ -290,13 +297,13 @@ def test_cli_exports_a_model_without_test_photos_and_says_what_it_could_not_meas
 def test_a_failed_conversion_says_why_and_keeps_the_keras_file(no_test_photos, tmp_path, monkeypatch):
     import keras
 
-    _, result = no_test_photos
-
     def broken_export(self, *args, **kwargs):
         raise RuntimeError("the converter ran out of luck")
 
     monkeypatch.setattr(keras.Model, "export", broken_export)
-    report = export.export_trained(result, tmp_path / "out")
+    folder, result = no_test_photos
+    report = export.export_trained(result, tmp_path / "out", dataset=load_dataset(str(folder), 42))
+    assert any("agreement between the formats was not measured" in p.lower() for p in report.problems)
     assert any("model.tflite could not be made" in p and "out of luck" in p for p in report.problems)
     assert "model.tflite" not in report.files and "model.keras" in report.files
     with zipfile.ZipFile(report.zip_path) as archive:
