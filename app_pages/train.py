@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ui import kiran, run_history, state, train_data, train_results, train_settings, training_job
+from ui import kiran, lesson_panels, run_history, state, train_data, train_results, train_settings, training_job
 
 st.title("🏋️ Train your classifier")
 st.caption("Phase 1 trains a new head on a frozen ImageNet base. Phase 2 unfreezes the top layers and "
@@ -23,7 +23,7 @@ data_spec = train_data.photos_section(seed)
 
 st.subheader("2 · Settings")
 cfg = train_settings.settings_form(data_spec, lambda spec: train_data.sample_photo(spec, seed))
-# lesson_panels.differences(cfg)  <- B: where this app differs from the lesson, one line here
+lesson_panels.differences(cfg)
 
 st.subheader("3 · Train")
 try:
@@ -50,3 +50,4 @@ if latest is not None and training_job.running() is None:
     train_results.show(latest)
 kiran.show()
 run_history.show()
+lesson_panels.show_code_of_run(cfg)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from core.images import load_array
-from core.train_config import AugmentConfig
+from core.train_config import SHEAR_FACTORS, AugmentConfig
 
 CHUNK = 64  # 700 photos at 224 px would be 420 MB of floats at once
 
@@ -21,7 +21,8 @@ def augmenter(ops: AugmentConfig, seed: int):
     if ops.zoom:
         layers.append(keras.layers.RandomZoom(0.2, fill_mode="nearest", seed=seed + 2))
     if ops.shear:
-        layers.append(keras.layers.RandomShear(x_factor=0.1, y_factor=0.1, fill_mode="nearest", seed=seed + 3))
+        shear = SHEAR_FACTORS[ops.shear_amount]
+        layers.append(keras.layers.RandomShear(x_factor=shear, y_factor=shear, fill_mode="nearest", seed=seed + 3))
     return keras.Sequential(layers, name="augment")
 
 

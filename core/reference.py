@@ -30,6 +30,7 @@ from core import config
 from core.engine import TF_FLOWERS, Callbacks, Progress, TrainConfig, base_spec, load_photos
 
 REFERENCE_VERSION = 1
+REFERENCE, SCALING = "reference", "scaling"  # the two measurements
 SEED = 42
 TRANSFER = TrainConfig(data=TF_FLOWERS, epochs1=5, epochs2=10, unfreeze=30, lr1=1e-3, lr2=1e-5, batch_size=32,
                        image_size=224, augment=False, preprocessing="model", seed=SEED)
@@ -48,6 +49,12 @@ def settings_words() -> str:
         "would take about an hour on this server's CPU). Same photos and 70/15/15 split (seed "
         f"{SEED}) for both."
     )
+
+
+def scaling_words() -> str:
+    return (f"MobileNetV2 at {TRANSFER.image_size} px, phase 1 only ({TRANSFER.epochs1} epochs, Adam {TRANSFER.lr1:g}, "
+            f"batch {TRANSFER.batch_size}), the flowers here, seed {SEED}: once with pixels scaled to −1…1, once "
+            "divided by 255. Nothing else changes.")
 
 
 @dataclass(frozen=True)
@@ -69,9 +76,21 @@ def _weights_identity() -> str:
     return f"{spec.weight_file}:{found.stat().st_size}" if found else "missing"
 
 
-def cache_key(fingerprint: str) -> str:
-    parts = {"v": REFERENCE_VERSION, "transfer": asdict(TRANSFER), "scratch": asdict(SCRATCH),
-             "data": fingerprint, "weights": _weights_identity()}
+def _configs(name: str) -> dict[str, TrainConfig]:
+    """The runs behind a measurement (read at call time, so a test can shrink them)."""
+    if name == REFERENCE:
+        return {"transfer": TRANSFER, "scratch": SCRATCH}
+    if name == SCALING:
+        head_only = replace(TRANSFER, epochs2=0, unfreeze=0)
+        return {"model": head_only, "lesson": replace(head_only, preprocessing="lesson")}
+    raise ValueError(f"unknown measurement {name!r}")
+
+
+def cache_key(fingerprint: str, name: str = REFERENCE) -> str:
+    runs = {k: asdict(c) for k, c in _configs(name).items()}
+    if name != REFERENCE:  # (the reference's key predates the other measurements; it stays as it was)
+        runs = {"measurement": name, "runs": runs}
+    parts = {"v": REFERENCE_VERSION, **runs, "data": fingerprint, "weights": _weights_identity()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
@@ -79,37 +98,41 @@ def _cache_file(key: str):
     return config.cache_dir() / "reference" / f"{key}.json"
 
 
-KEY_SECONDS = 60.0  # how long a computed key is trusted: listing and hashing 1,000 photos takes a moment
+KEY_SECONDS = 60.0  # how long a fingerprint is trusted: listing and hashing 1,000 photos takes a moment
 _key_memo: dict[str, tuple[float, str | None]] = {}
 
 
-def current_key() -> str | None:
-    """The cache key for the flowers on this machine now, or ``None`` if there are none (no download).
+def _fingerprint() -> str | None:
+    """The photos' content key, or ``None`` if there are no flowers here (never a download).
 
     Remembered for a minute, so a page that reruns on every slider move does not list the photos each time."""
     where = f"{config.cache_dir()}|{config.bundle_flowers_dir()}"
     kept = _key_memo.get(where)
     if kept and time.monotonic() - kept[0] < KEY_SECONDS:
         return kept[1]
-    key = None
+    fingerprint = None
     if _flowers_here():
-        dataset = load_photos(TF_FLOWERS, SEED)  # lists and hashes the photos (memoised per file): no TensorFlow
-        key = cache_key(dataset.fingerprint())
-    _key_memo[where] = (time.monotonic(), key)
-    return key
+        fingerprint = load_photos(TF_FLOWERS, SEED).fingerprint()  # lists and hashes (memoised): no TensorFlow
+    _key_memo[where] = (time.monotonic(), fingerprint)
+    return fingerprint
 
 
-def cached() -> dict | None:
-    """The reference measured earlier for these photos and settings, or ``None``."""
+def current_key(name: str = REFERENCE) -> str | None:
+    """The cache key of a measurement for the flowers on this machine now, or ``None`` if there are none."""
+    fingerprint = _fingerprint()
+    return cache_key(fingerprint, name) if fingerprint else None
+
+
+def cached(name: str = REFERENCE) -> dict | None:
+    """The measurement made earlier for these photos and settings, or ``None``."""
     try:
-        key = current_key()
+        key = current_key(name)
     except Exception:  # noqa: BLE001 - an unreadable photo folder means "no reference", never a broken page
         return None
     if key is None:
         return None
-    path = _cache_file(key)
     try:
-        return json.loads(path.read_text())
+        return json.loads(_cache_file(key).read_text())
     except (OSError, ValueError):
         return None
 
@@ -123,7 +146,7 @@ def _store(key: str, result: dict) -> None:
 
 
 def _scaled(callbacks: Callbacks, start: float, share: float, label: str):
-    """Progress of one part mapped onto the whole reference's 0..1."""
+    """Progress of one part mapped onto the whole measurement's 0..1."""
     if callbacks.on_progress is None:
         return None
 
@@ -132,6 +155,11 @@ def _scaled(callbacks: Callbacks, start: float, share: float, label: str):
                                        f"{label}: {progress.message}"))
 
     return report
+
+
+def _finished(result) -> None:
+    if result.stopped:
+        raise RuntimeError("The measurement was stopped before it finished.")
 
 
 def compute(callbacks: Callbacks | None = None) -> dict:
@@ -145,15 +173,13 @@ def compute(callbacks: Callbacks | None = None) -> dict:
     transfer = engine.train(TRANSFER, Callbacks(cb.on_epoch, _scaled(cb, 0.0, TRANSFER_SHARE, "Transfer learning"),
                                                 cb.should_stop), dataset=dataset.copy())
     transfer_seconds = time.perf_counter() - started
-    if transfer.stopped:
-        raise RuntimeError("The reference run was stopped before it finished.")
+    _finished(transfer)
     started = time.perf_counter()
     scratch = engine.train_from_scratch(
         SCRATCH, Callbacks(cb.on_epoch, _scaled(cb, TRANSFER_SHARE, 1 - TRANSFER_SHARE, "CNN from scratch"),
                            cb.should_stop), dataset=dataset.copy())
     scratch_seconds = time.perf_counter() - started
-    if scratch.stopped:
-        raise RuntimeError("The reference run was stopped before it finished.")
+    _finished(scratch)
     phases = transfer.timings.get("phase_test_accuracy", {})
     n_test = int(transfer.test["n"])
     result = {
@@ -178,10 +204,32 @@ def compute(callbacks: Callbacks | None = None) -> dict:
     return result
 
 
-class _Runner:
-    """At most one reference computation per server process, shared by every student who asks."""
+def compute_scaling(callbacks: Callbacks | None = None) -> dict:
+    """Phase 1 twice on the same photos: pixels to −1…1 (MobileNetV2's own) and the lesson's / 255."""
+    from core import engine
 
-    def __init__(self) -> None:
+    cb = callbacks or Callbacks()
+    dataset = load_photos(TF_FLOWERS, SEED)
+    key = cache_key(dataset.fingerprint(), SCALING)
+    figures = {}
+    for i, (part, cfg) in enumerate(_configs(SCALING).items()):
+        label = {"model": "Pixels to −1…1", "lesson": "Pixels / 255"}[part]
+        started = time.perf_counter()
+        run = engine.train(cfg, Callbacks(cb.on_epoch, _scaled(cb, i / 2, 0.5, label), cb.should_stop),
+                           dataset=dataset.copy())
+        _finished(run)
+        figures[part] = asdict(Figure(float(run.test["accuracy"]), int(run.test["n"]), time.perf_counter() - started))
+    result = {"version": REFERENCE_VERSION, "key": key, "computed_at": time.strftime("%Y-%m-%d %H:%M"),
+              "cpu_count": os.cpu_count(), "settings": scaling_words(), "figures": figures}
+    _store(key, result)
+    return result
+
+
+class _Runner:
+    """At most one computation of a measurement per server process, shared by every student who asks."""
+
+    def __init__(self, work=None) -> None:
+        self._work = work or (lambda callbacks: compute(callbacks))
         self._lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.progress: Progress | None = None
@@ -203,7 +251,7 @@ class _Runner:
 
     def _run(self) -> None:
         try:
-            compute(Callbacks(on_progress=self._set_progress))
+            self._work(Callbacks(on_progress=self._set_progress))
         except Exception as error:  # noqa: BLE001 - shown on the page, never a crashed server
             self.error = f"{type(error).__name__}: {error}"
 
@@ -211,7 +259,8 @@ class _Runner:
         self.progress = progress
 
 
-runner = _Runner()
+runner = _Runner()  # the reference run
+scaling_runner = _Runner(lambda callbacks: compute_scaling(callbacks))  # −1…1 against / 255
 
 
 def main(argv=None) -> int:

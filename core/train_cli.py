@@ -7,6 +7,7 @@ import json
 import socket
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from core.engine import (
     BASES,
@@ -48,12 +49,17 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     parser.add_argument("--random-weights", action="store_true", help="do not use pretrained weights")
     parser.add_argument("--no-cache", action="store_true", help="the lesson's uncached pipeline")
     parser.add_argument("--save", help="save the trained model to this .keras file")
+    parser.add_argument("--aug-shear-amount", choices=("visible", "lesson"), default="visible",
+                        help="visible: up to 10%% of the image; lesson: ImageDataGenerator's shear_range=0.1 (0.1°)")
+    parser.add_argument("--emit-code", metavar="FILE.py",
+                        help="write the runnable Keras 3 script of these settings (core.codegen) and exit: no training")
     args = parser.parse_args(argv)
     cfg = replace(
         defaults, data=args.data, base=args.base, epochs1=args.epochs1, epochs2=args.epochs2,
         unfreeze=args.unfreeze, lr1=args.lr1, lr2=args.lr2, batch_size=args.batch_size,
         image_size=args.image_size, augment=args.augment,
-        augment_ops=AugmentConfig(args.aug_rotation, args.aug_flip, args.aug_zoom, args.aug_shear),
+        augment_ops=AugmentConfig(args.aug_rotation, args.aug_flip, args.aug_zoom, args.aug_shear,
+                                  args.aug_shear_amount),
         aug_views=args.aug_views, preprocessing=args.preprocessing, seed=args.seed,
         head_units=args.head_units, dropout=args.dropout, pretrained=not args.random_weights,
         use_cache=not args.no_cache,
@@ -68,6 +74,16 @@ def print_epoch(r: EpochRecord) -> None:
 
 def main(argv=None) -> int:
     cfg, args = parse_args(argv)
+    if args.emit_code:
+        from core.codegen import emit_script  # plain text: no TensorFlow needed to write it
+
+        try:
+            Path(args.emit_code).write_text(emit_script(cfg))
+        except (ValueError, OSError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.emit_code}", file=sys.stderr)
+        return 0
     if ray_address():  # README "A school with several computers": the training runs on the Ray cluster
         from core.runner.ray_backend import train_on_cluster  # here: Ray is imported only when a cluster is set
 

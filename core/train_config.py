@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from core.data import TF_FLOWERS
 from core.models import DEFAULT_BASE, IMAGE_SIZES, base_spec
 
+# Keras's RandomShear factor is a fraction of the image. "visible": up to 10% of the image (about 5.7°);
+# "lesson": the lesson's ImageDataGenerator(shear_range=0.1) means 0.1 DEGREES, i.e. tan(0.1°), too small to see.
+SHEAR_FACTORS = {"visible": 0.1, "lesson": 0.0017453}
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -19,6 +23,7 @@ class AugmentConfig:
     flip: bool = True
     zoom: bool = True
     shear: bool = True
+    shear_amount: str = "visible"  # a key of SHEAR_FACTORS
 
     def any(self) -> bool:
         return self.rotation or self.flip or self.zoom or self.shear
@@ -67,3 +72,5 @@ class TrainConfig:
             raise ValueError("learning rates must be between 0 and 1")
         if not 0 <= self.dropout < 1:
             raise ValueError("dropout must be in [0, 1)")
+        if self.augment_ops.shear_amount not in SHEAR_FACTORS:
+            raise ValueError(f"shear amount must be one of {', '.join(SHEAR_FACTORS)}")

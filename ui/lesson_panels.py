@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import reference
+from core import architecture, codegen, reference
+from core.engine import TF_FLOWERS, TrainConfig
 from core.lesson_claims import CLAIMS, LESSON_TRAIN_PHOTOS, claim_caption
 from core.stats import accuracy_interval
 from ui import state
@@ -56,26 +57,25 @@ def _measured_words(measured: Measured | None) -> str:
 
 
 @st.fragment(run_every=3)
-def _reference_progress() -> None:
-    """Live progress of the server's reference run (reruns itself until it is done)."""
-    runner = reference.runner
+def _progress(name: str) -> None:
+    """Live progress of one of the server's measurements (reruns itself every 3 s until it is done)."""
+    runner = reference.runner if name == reference.REFERENCE else reference.scaling_runner
     if runner.running:
         progress = runner.progress
-        fraction = progress.fraction if progress else 0.0
-        st.progress(fraction, text=progress.message if progress else "Starting the reference run…")
+        st.progress(progress.fraction if progress else 0.0, text=progress.message if progress else "Starting…")
     elif runner.error:
-        st.error(f"The reference run failed: {runner.error}")
-    elif reference.cached() is not None:
-        st.success("The reference run is done: the figures above now come from it (reload the page to see them).")
+        st.error(f"The measurement failed: {runner.error}")
+    elif reference.cached(name) is not None:
+        st.success("Measured. Open another page and come back (or reload) to see the figures.")
 
 
 def _reference_button(key: str) -> None:
     runner = reference.runner
-    if not runner.running and st.button("Measure the reference on this server (a few minutes, once for everyone)",
-                                        key=f"{key}_reference_start"):
+    if not runner.running and st.button("Measure the reference on this server (once for everyone: 5 to 30 minutes, "
+                                        "depending on how busy it is)", key=f"{key}_reference_start"):
         runner.start()
     if runner.running or runner.error:
-        _reference_progress()
+        _progress(reference.REFERENCE)
     st.caption(f"Reference settings: {reference.settings_words()}")
 
 
@@ -101,3 +101,101 @@ def claims_beside_measurements(key: str) -> None:
                        f"{ref['settings']}")
     if ref is None and len(found) < len(CLAIMS):
         _reference_button(key)
+
+
+# ------------------------------------------------------------------------------------ the code of this run
+def show_code_of_run(cfg: TrainConfig) -> None:
+    """The complete Keras 3 script of the current settings, which controls change which lesson line, and
+    downloads as ``.py`` and ``.ipynb``."""
+    data_dir = "flowers" if cfg.data == TF_FLOWERS else "my_photos"  # never a server path in a download
+    with st.expander("🧾 The code of this run: take it home"):
+        st.caption(f"A complete Keras 3 script for the settings above: the same head, two phases, 70/15/15 split "
+                   f"and seed as this app. Put your photos in a folder of class folders (`{data_dir}/daisy/…`) "
+                   "and run `python transfer_learning.py PHOTOS_FOLDER`. Comments marked LESSON: say where it "
+                   "differs from the lesson's Colab code, and why.")
+        try:
+            script = codegen.emit_script(cfg, data_dir)
+        except ValueError as problem:
+            st.warning(f"No code for these settings: {problem}.")
+            return
+        st.dataframe(codegen.control_lines(cfg), hide_index=True, key="code_controls")
+        left, right = st.columns(2)
+        left.download_button("Download .py", script, "transfer_learning.py", "text/x-python", key="code_py")
+        right.download_button("Download notebook (.ipynb)", codegen.emit_notebook(cfg, data_dir),
+                              "transfer_learning.ipynb", "application/x-ipynb+json", key="code_ipynb")
+        st.code(script, language="python", line_numbers=True)
+
+
+# ------------------------------------------------------------------- where the app differs from the lesson
+SHEAR_CHOICES = {
+    "visible": f"visible: up to {codegen.SHEAR_FACTORS['visible']:.0%} of the image (about 5.7°)",
+    "lesson": "the lesson's shear_range=0.1: 0.1 degrees (too small to see)",
+}
+
+
+def shear_choice(enabled: bool, key: str = "train_aug_shear_amount") -> str:
+    """Which shear the student means by "shear", named for what it does (a key of ``SHEAR_FACTORS``)."""
+    if not enabled:
+        return "visible"
+    return st.radio("Shear", list(SHEAR_CHOICES), format_func=SHEAR_CHOICES.get, key=key, horizontal=True,
+                    persist_state="session",
+                    help="ImageDataGenerator's shear_range is in degrees, so the lesson's 0.1 barely moves a pixel; "
+                         "Keras 3's RandomShear(0.1) shears by 10% of the image. Pick what you mean.")
+
+
+def _scaling_measurement() -> None:
+    found = reference.cached(reference.SCALING)
+    if found:
+        figures = found["figures"]
+        left, right = st.columns(2)
+        for column, part, label in ((left, "model", "Pixels to −1…1 (this app)"), (right, "lesson", "Pixels / 255 "
+                                                                                   "(the lesson)")):
+            figure = figures[part]
+            interval = accuracy_interval(figure["test_accuracy"], figure["n_test"])
+            column.metric(label, f"{figure['test_accuracy']:.1%}",
+                          help=f"{figure['n_test']} test photos; 95% interval {interval.low:.0%}–{interval.high:.0%}")
+        st.caption(f"Measured on this server {found['computed_at']}: {found['settings']}")
+        return
+    runner = reference.scaling_runner
+    if not runner.running and st.button("Measure both scalings on this server (once for everyone, a few minutes)",
+                                        key="differences_scaling_start"):
+        runner.start()
+    if runner.running or runner.error:
+        _progress(reference.SCALING)
+    st.caption(reference.scaling_words())
+
+
+def differences(cfg: TrainConfig) -> None:
+    """One short panel: each place the app's code differs from the lesson's, why, and a measurement where one
+    can be made here."""
+    summary = architecture.unfreeze_summary(0)  # the lesson's model: MobileNetV2, 5 classes, Dense(128)
+    head = summary["head"]
+    units = architecture.LESSON_HEAD_UNITS
+    dense = next(row["params"] for row in head if row["type"] == "Dense")
+    features = (dense - units) // units  # Dense(units) on F features has F × units weights + units biases
+    with st.expander("🔧 Where this app differs from the lesson's code, and why"):
+        st.markdown(
+            "**1. Pixel scaling.** The lesson divides pixels by 255 (0…1). MobileNetV2 was trained on pixels "
+            "scaled to −1…1 (`preprocess_input`), so the app uses that; the Preprocessing setting above lets you "
+            "try the lesson's way."
+        )
+        _scaling_measurement()
+        st.markdown(
+            "**2. Augmentation and your own folders.** The lesson uses `ImageDataGenerator` and "
+            "`flow_from_directory`, deprecated and gone from Keras 3. The app uses Keras 3's preprocessing layers "
+            "(`RandomRotation`, `RandomFlip`, `RandomZoom`, `RandomShear`) on training photos only, and reads a "
+            "folder of class folders itself (labels from folder names, as `flow_from_directory` did).\n\n"
+            "**3. Shear is not the same number.** `shear_range=0.1` in `ImageDataGenerator` is 0.1 *degrees*: "
+            "invisible. `RandomShear(0.1)` shears by 10% of the image (about 5.7°). With augmentation on, you "
+            "choose which one you mean.\n\n"
+            f"**4. The head is not \"a few thousand\" parameters.** For 5 flowers it has "
+            f"**{summary['head_params']:,}**: "
+            + " + ".join(f"{row['name']} {row['params']:,}" for row in head if row["params"])
+            + f". The pooled base output has {features:,} numbers and each of the {units} Dense units has a weight "
+            f"for each, plus a bias ({features:,} × {units} + {units}).\n\n"
+            "**5. The split.** The lesson cuts tf_flowers' own order at 70% and 85%; the app shuffles each class "
+            "with the seed and cuts it 70/15/15, so every split holds every flower in proportion.\n\n"
+            "**6. Speed.** The lesson pushes every photo through the whole frozen base on every epoch. The app "
+            "runs the frozen part once per photo and caches its output: the same numbers, minutes faster on a CPU. "
+            "The code of this run (below) is written the lesson's plain way."
+        )

@@ -7,12 +7,13 @@ on a phone: few, evenly spaced stops, and learning rates on a log scale (1-2-5 s
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import streamlit as st
 
 from core import engine
 from core.engine import AugmentConfig, TrainConfig
+from ui import lesson_panels
 
 DEFAULTS = TrainConfig()
 LEARNING_RATES = [float(f"{m}e{e}") for e in range(-6, -2) for m in (1, 2, 5)] + [1e-2]  # 1e-6 … 1e-2, log scale
@@ -20,7 +21,7 @@ EPOCHS_MAX = 30
 UNFREEZE_STOPS = [0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 100, 120, 140]
 BATCH_SIZES = [8, 16, 32, 64]
 PREPROCESSING = {"model": "Correct: the base's own (pixels to −1…1)", "lesson": "The lesson's: divide by 255 (0…1)"}
-AUGMENT_OPS = {"rotation": "rotate ±20°", "flip": "flip", "zoom": "zoom ±20%", "shear": "shear 0.1"}
+AUGMENT_OPS = {"rotation": "rotate ±20°", "flip": "flip", "zoom": "zoom ±20%", "shear": "shear"}
 KEEP = {"persist_state": "session"}  # a setting survives a trip to another page
 # Bigger slider thumbs and more room around them where the pointer is a finger.
 THUMB_CSS = """<style>
@@ -103,6 +104,7 @@ def _augmentation(data_spec: str | None, sample_photo, image_size: int) -> tuple
     ops = AugmentConfig(**{name: col.checkbox(label, getattr(DEFAULTS.augment_ops, name), key=f"train_aug_{name}",
                                               **KEEP)
                            for col, (name, label) in zip(cols, AUGMENT_OPS.items())})
+    ops = replace(ops, shear_amount=lesson_panels.shear_choice(ops.shear))  # B: which shear "shear" means
     st.caption(f"Each training photo gets {DEFAULTS.aug_views} augmented copies, made once and reused "
                "(so fine-tuning stays fast). Validation and test photos are never augmented.")
     if ops.any() and data_spec and st.toggle("Show one photo augmented 6 ways", key="train_aug_preview"):
