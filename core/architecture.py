@@ -1,8 +1,8 @@
-"""What is inside a base model: MobileNetV2's layer table, freezing sums, first-layer feature maps,
-and the numbers behind "which base should I pick?" (parameters, size, CPU latency).
+"""What is inside a base model, for the Concept and Compare pages: one import for the layer table
+(``core.layer_table``), the unfreezing sums (``core.unfreeze_sums``), first-layer feature maps
+(``core.feature_maps``) and the base comparison (``core.base_comparison``), plus the Compare verdict.
 
-Plain Python. Keras is imported lazily inside the functions that build a model, so the Concept page
-can draw MobileNetV2 and count frozen parameters from the committed JSON table without TensorFlow.
+No TensorFlow at import: the modules above import Keras only inside the functions that build a model.
 
 ``python -m core.architecture`` regenerates ``core/layer_tables/mobilenet_v2_1.0_224.json`` from the
 real Keras architecture (``--check`` only compares; ``--latency`` times every base on this CPU).
@@ -11,417 +11,31 @@ real Keras architecture (``--check`` only compares; ``--latency`` times every ba
 from __future__ import annotations
 
 import argparse
-import copy
-import functools
-import gc
-import inspect
 import json
-import os
 import sys
-import threading
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
+from core import models
+from core.base_comparison import FAST_MS, PHONE_MB, base_table, measure_latency
+from core.feature_maps import FEATURE_LAYER, FeatureMaps, first_layer_feature_maps, sample_flowers
+from core.layer_table import (
+    INPUT_LAYER_NAME,
+    TABLE_FILE,
+    TABLE_KEY,
+    TABLE_SIZE,
+    build_layer_table,
+    layer_table,
+    render_table,
+    table_differences,
+    write_layer_table,
+)
+from core.unfreeze_sums import LESSON_CLASSES, LESSON_HEAD_UNITS, head_rows, unfreeze_summary
 
-from core import config, models
-
-LAYER_TABLE_DIR = Path(__file__).resolve().parent / "layer_tables"
-TABLE_KEY = "mobilenet_v2"
-TABLE_SIZE = 224
-TABLE_FILE = LAYER_TABLE_DIR / "mobilenet_v2_1.0_224.json"
-INPUT_LAYER_NAME = "input_layer"  # Keras numbers it (input_layer_1, ...) per session; we store the plain name
-
-# The lesson's head on tf_flowers: GAP -> Dense(128, relu) -> Dropout -> Dense(5, softmax).
-LESSON_CLASSES = 5
-LESSON_HEAD_UNITS = inspect.signature(models.build_classifier).parameters["head_units"].default
-FEATURE_LAYER = "Conv1_relu"
-
-# Thresholds behind the verdict.
-PHONE_MB = 20.0  # no-top float32 weights small enough to ship inside a phone app
-FAST_MS = 50.0  # under this, 20 photos a second: smooth enough for a live camera
-
-
-# --------------------------------------------------------------------------- layer table
-
-
-def _block_of(name: str, type_name: str, seen_block: bool) -> str:
-    if type_name == "InputLayer":
-        return "input"
-    if name.startswith("expanded_conv"):
-        return "block_0"
-    if name.startswith("block_"):
-        return "block_" + name.split("_")[1]
-    return "top" if seen_block else "stem"
-
-
-def build_layer_table(base=None) -> dict:
-    """The table of MobileNetV2 (alpha 1.0, 224 px, no top) as the app builds it (``models.build_base``).
-
-    One row per layer: index, name, type, params (all weights), learnable (what an optimizer may
-    change: BatchNorm's gamma and beta, never its moving mean and variance), block, stage, output
-    shape (without the batch dimension). Stages follow the MobileNetV2 paper: consecutive
-    bottleneck blocks with the same number of output channels; 0 is the input and stem, the last
-    stage is the 1x1 conv "top".
-    """
-    import keras
-
-    if base is None:
-        base, _ = models.build_base(TABLE_KEY, TABLE_SIZE, pretrained=False)
-    rows = []
-    seen_block = False
-    for index, layer in enumerate(base.layers):
-        type_name = type(layer).__name__
-        block = _block_of(layer.name, type_name, seen_block)
-        seen_block = seen_block or block.startswith("block_")
-        shape = layer.output.shape
-        rows.append(
-            {
-                "index": index,
-                "name": INPUT_LAYER_NAME if type_name == "InputLayer" else layer.name,
-                "type": type_name,
-                "params": int(layer.count_params()) if layer.weights else 0,
-                "learnable": int(sum(int(np.prod(w.shape)) for w in layer.weights if w.trainable)),
-                "block": block,
-                "stage": 0,
-                "output_shape": [int(d) for d in shape[1:]],
-            }
-        )
-    # Stages: a new one each time a bottleneck block's output channel count changes.
-    stage, last_channels, block_stage = 0, None, {}
-    for row in rows:
-        block = row["block"]
-        if block.startswith("block_") and block not in block_stage:
-            channels = [r for r in rows if r["block"] == block][-1]["output_shape"][-1]
-            if channels != last_channels:
-                stage, last_channels = stage + 1, channels
-            block_stage[block] = stage
-    for row in rows:
-        block = row["block"]
-        row["stage"] = block_stage.get(block, 0 if block in ("input", "stem") else stage + 1)
-    return {
-        "about": "MobileNetV2 layer table, generated by `python -m core.architecture` from the real Keras "
-        "architecture. Do not edit by hand.",
-        "model": "MobileNetV2",
-        "key": TABLE_KEY,
-        "alpha": 1.0,
-        "input_size": TABLE_SIZE,
-        "include_top": False,
-        "keras_version": keras.__version__,
-        "layers": rows,
-    }
-
-
-def render_table(table: dict) -> str:
-    """Stable JSON text: the header fields, then one line per layer (readable diffs)."""
-    header = {k: v for k, v in table.items() if k != "layers"}
-    lines = ["{"]
-    lines += [f" {json.dumps(k)}: {json.dumps(v)}," for k, v in header.items()]
-    lines.append(' "layers": [')
-    rows = table["layers"]
-    for i, row in enumerate(rows):
-        lines.append("  " + json.dumps(row) + ("," if i < len(rows) - 1 else ""))
-    lines += [" ]", "}"]
-    return "\n".join(lines) + "\n"
-
-
-def write_layer_table(table: dict | None = None, path: Path = TABLE_FILE) -> dict:
-    table = table or build_layer_table()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_table(table))
-    _cached_table.cache_clear()
-    return table
-
-
-def table_differences(committed: dict, rebuilt: dict) -> list[str]:
-    """Why the committed table is out of date (empty if it matches). The Keras version is informational."""
-    problems = []
-    for field_name in sorted((set(committed) | set(rebuilt)) - {"keras_version", "layers"}):
-        if committed.get(field_name) != rebuilt.get(field_name):
-            problems.append(f"{field_name}: {committed.get(field_name)!r} != {rebuilt.get(field_name)!r}")
-    old, new = committed.get("layers", []), rebuilt.get("layers", [])
-    if len(old) != len(new):
-        problems.append(f"{len(old)} layers committed, {len(new)} in Keras")
-    for a, b in zip(old, new):
-        if a != b:
-            problems.append(f"layer {b.get('index')}: {a} != {b}")
-    return problems
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_table(path: str) -> dict:
-    return json.loads(Path(path).read_text())
-
-
-def layer_table(path: Path = TABLE_FILE) -> dict:
-    """The committed MobileNetV2 layer table (no TensorFlow). A copy: callers may change it."""
-    return copy.deepcopy(_cached_table(str(path)))
-
-
-# --------------------------------------------------------------------------- unfreezing sums
-
-
-def head_layers(
-    last_channels: int, num_classes: int = LESSON_CLASSES, head_units: int = LESSON_HEAD_UNITS
-) -> list[dict]:
-    """The lesson's new head (see ``models.build_classifier``), with its parameter counts."""
-    dense = last_channels * head_units + head_units
-    out = head_units * num_classes + num_classes
-    return [
-        {"name": "pool", "type": "GlobalAveragePooling2D", "params": 0, "learnable": 0},
-        {"name": "head_dense", "type": "Dense", "params": dense, "learnable": dense},
-        {"name": "head_dropout", "type": "Dropout", "params": 0, "learnable": 0},
-        {"name": "predictions", "type": "Dense", "params": out, "learnable": out},
-    ]
-
-
-def unfreeze_summary(k: int, num_classes: int = LESSON_CLASSES, head_units: int = LESSON_HEAD_UNITS) -> dict:
-    """Counts for "unfreeze the top ``k`` layers", exactly like the lesson (``base.layers[:-k]`` frozen).
-
-    ``k = 0`` means everything in the base is frozen. The base keys match ``models.trainable_counts``;
-    ``model_params_*`` add the new head (always trainable), as ``model.summary()`` would count them.
-    ``layers`` gives each base layer's state for a diagram: "frozen", "trainable" or "no params".
-    """
-    table = _cached_table(str(TABLE_FILE))
-    rows = table["layers"]
-    n = len(rows)
-    k = max(0, min(int(k), n))
-    top = rows[n - k :] if k else []
-    trainable = sum(r["learnable"] for r in top)
-    total = sum(r["params"] for r in rows)
-    head = head_layers(rows[-1]["output_shape"][-1], num_classes, head_units)
-    head_params = sum(h["params"] for h in head)
-    layers = [
-        {
-            "index": r["index"],
-            "name": r["name"],
-            "type": r["type"],
-            "block": r["block"],
-            "stage": r["stage"],
-            "params": r["params"],
-            "learnable": r["learnable"],
-            "state": "no params" if not r["params"] else "trainable" if r["index"] >= n - k else "frozen",
-        }
-        for r in rows
-    ]
-    return {
-        "k": k,
-        "layers_total": n,
-        "layers_trainable": sum(1 for r in top if r["params"]),
-        "layers_unfrozen": len(top),
-        "layers_frozen": n - len(top),
-        "params_trainable": trainable,
-        "params_frozen": total - trainable,
-        "params_total": total,
-        "unfrozen_layer_names": [r["name"] for r in top],
-        "first_unfrozen": top[0]["name"] if top else None,
-        "head_params": head_params,
-        "model_params_trainable": trainable + head_params,
-        "model_params_frozen": total - trainable,
-        "model_params_total": total + head_params,
-        "layers": layers,
-        "head": head,
-    }
-
-
-# --------------------------------------------------------------------------- feature maps
-
-
-@dataclass
-class FeatureMaps:
-    image: np.ndarray  # the photo as the network saw it, uint8 (224, 224, 3)
-    pretrained: np.ndarray  # (n_maps, H, W) float32 in 0..1
-    random: np.ndarray  # (n_maps, H, W) float32 in 0..1
-    pretrained_channels: list[int]
-    random_channels: list[int]
-    layer: str
-    channels_total: int  # maps the layer makes; the most active ``n_maps`` are shown
-    weights: str  # where the pretrained weights came from
-
-
-_feature_models: dict[tuple, object] = {}
-_feature_lock = threading.Lock()
-
-
-def _conv1_model(pretrained: bool, seed: int):
-    """Input -> ``Conv1_relu`` of MobileNetV2, pretrained or randomly initialised (kept in memory)."""
-    spec = models.base_spec(TABLE_KEY)
-    where = config.find_weight_file(spec.weight_file) if pretrained else None
-    memo_key = ("pretrained", str(where)) if pretrained else ("random", seed)
-    with _feature_lock:
-        if memo_key not in _feature_models or (pretrained and where is None):
-            import keras
-
-            base, info = models.build_base(TABLE_KEY, TABLE_SIZE, pretrained=pretrained, seed=seed)
-            front = keras.Model(base.input, base.get_layer(FEATURE_LAYER).output, name=f"conv1_{memo_key[0]}")
-            _feature_models[memo_key] = (front, info.description)
-        return _feature_models[memo_key]
-
-
-def _most_active(maps: np.ndarray, n_maps: int) -> tuple[np.ndarray, list[int]]:
-    """The ``n_maps`` channels with the most spatial variation, each stretched to 0..1."""
-    spread = maps.reshape(-1, maps.shape[-1]).std(axis=0)
-    channels = [int(c) for c in np.argsort(-spread, kind="stable")[:n_maps]]
-    chosen = np.moveaxis(maps[..., channels], -1, 0).astype(np.float32)
-    low = chosen.min(axis=(1, 2), keepdims=True)
-    high = chosen.max(axis=(1, 2), keepdims=True)
-    span = np.where(high > low, high - low, 1.0)
-    return np.clip((chosen - low) / span, 0.0, 1.0).astype(np.float32), channels
-
-
-def first_layer_feature_maps(image_uint8: np.ndarray, n_maps: int = 8, seed: int = 42) -> FeatureMaps:
-    """What MobileNetV2's first conv block (Conv1 + BatchNorm + ReLU6) makes of a photo.
-
-    Pretrained ImageNet weights next to a randomly initialised network (seeded), same photo, same
-    preprocessing. Each side shows its ``n_maps`` most active channels (largest spatial spread),
-    stretched to 0..1 for display. Raises ``models.WeightsUnavailable`` without pretrained weights.
-    """
-    from PIL import Image
-
-    image = np.asarray(image_uint8)
-    if image.ndim != 3 or image.shape[-1] != 3:
-        raise ValueError(f"expected an RGB image of shape (H, W, 3), not {image.shape}")
-    if image.shape[:2] != (TABLE_SIZE, TABLE_SIZE):
-        image = np.asarray(Image.fromarray(image.astype(np.uint8)).resize((TABLE_SIZE, TABLE_SIZE), Image.BILINEAR))
-    image = image.astype(np.uint8)
-    n_maps = max(1, min(int(n_maps), 32))
-    pretrained_front, description = _conv1_model(True, seed)
-    random_front, _ = _conv1_model(False, seed)
-    batch = image[None].astype(np.float32) / 127.5 - 1.0  # MobileNetV2's own preprocessing
-    trained_maps, trained_channels = _most_active(np.asarray(pretrained_front(batch, training=False))[0], n_maps)
-    raw_random = np.asarray(random_front(batch, training=False))[0]
-    random_maps, random_channels = _most_active(raw_random, n_maps)
-    return FeatureMaps(
-        image,
-        trained_maps,
-        random_maps,
-        trained_channels,
-        random_channels,
-        FEATURE_LAYER,
-        raw_random.shape[-1],
-        description,
-    )
-
-
-def sample_flowers(limit: int = 3) -> dict[str, list[Path]]:
-    """A few photos per class from the configured flower folder (``{}`` if none is configured)."""
-    from core.images import looks_like_image
-
-    folder = config.bundle_flowers_dir()
-    if folder is None:
-        return {}
-    samples = {}
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        photos = sorted(p for p in sub.iterdir() if p.is_file() and looks_like_image(p))[:limit]
-        if photos:
-            samples[sub.name] = photos
-    return samples
-
-
-# --------------------------------------------------------------------------- comparing bases
-
-
-def base_table(keys=None) -> list[dict]:
-    """One row per base: the registry (``models.BASES``) merged with counts from the real architecture.
-
-    ``size_mb`` is the no-top weights as float32 (what you download for transfer learning);
-    ``size_mb_total`` the same with the ImageNet top. Builds each architecture once (cached on disk
-    by ``models.architecture_facts``).
-    """
-    rows = []
-    for key in keys or models.BASES:
-        spec = models.base_spec(key)
-        facts = models.architecture_facts(key)
-        rows.append(
-            {
-                "key": key,
-                "name": spec.name,
-                "params_total": facts.params_total,
-                "params_no_top": facts.params_no_top,
-                "layers_total": facts.layers_total,
-                "layers_no_top": facts.layers_no_top,
-                "size_mb": facts.size_mb_float32,
-                "size_mb_total": round(facts.params_total * 4 / 1e6, 1),
-                "default_size": facts.default_size,
-                "top1": spec.top1,
-                "top1_source": spec.top1_source,
-                "weights_available": models.weights_available(key),
-                "note": spec.note,
-            }
-        )
-    return rows
-
-
-_measure_lock = threading.Lock()  # one measurement at a time: parallel runs would slow each other down
-
-
-def measure_latency(
-    key: str,
-    image_size: int | None = None,
-    n_images: int = 8,
-    on_progress=None,
-    include_top: bool | None = None,
-    seed: int = 0,
-) -> dict:
-    """Milliseconds per photo on this CPU: batch of 1, after one warm-up call, median of ``n_images``.
-
-    The architecture is built with ``weights=None`` (speed does not depend on the weights' values).
-    At the base's default size (``image_size=None``) the whole ImageNet classifier is timed
-    (``include_top=True``), the model whose parameters the "total" column counts; at another size
-    the no-top base with global average pooling is timed (VGG16's top only fits 224 px).
-    ``on_progress(done, total)`` is called after the build, the warm-up and each timed photo.
-    """
-    spec = models.base_spec(key)
-    size = int(image_size or spec.default_size)
-    if include_top is None:
-        include_top = size == spec.default_size
-    n_images = max(1, int(n_images))
-    total_steps = n_images + 2
-    config.quiet_tensorflow_logs()
-    import keras
-
-    constructor = getattr(keras.applications, spec.constructor)
-    extra = {} if include_top else {"pooling": "avg"}
-    rng = np.random.default_rng(seed)
-    with _measure_lock:
-        started = time.perf_counter()
-        model = constructor(include_top=include_top, weights=None, input_shape=(size, size, 3), **spec.kwargs, **extra)
-        build_seconds = time.perf_counter() - started
-        params = int(model.count_params())
-        if on_progress:
-            on_progress(1, total_steps)
-        photos = rng.uniform(-1.0, 1.0, size=(n_images + 1, 1, size, size, 3)).astype(np.float32)
-        started = time.perf_counter()
-        model.predict_on_batch(photos[0])
-        warmup_seconds = time.perf_counter() - started
-        if on_progress:
-            on_progress(2, total_steps)
-        times = []
-        for i in range(n_images):
-            started = time.perf_counter()
-            model.predict_on_batch(photos[i + 1])
-            times.append((time.perf_counter() - started) * 1000.0)
-            if on_progress:
-                on_progress(i + 3, total_steps)
-        del model
-        gc.collect()
-    median = float(np.median(times))
-    return {
-        "key": key,
-        "name": spec.name,
-        "image_size": size,
-        "include_top": include_top,
-        "params": params,
-        "n_images": n_images,
-        "ms_per_image": round(median, 2),
-        "ms_min": round(float(min(times)), 2),
-        "ms_mean": round(float(np.mean(times)), 2),
-        "images_per_second": round(1000.0 / median, 1) if median > 0 else float("inf"),
-        "build_seconds": round(build_seconds, 2),
-        "warmup_seconds": round(warmup_seconds, 2),
-        "cpu_count": os.cpu_count(),
-    }
+__all__ = [
+    "FAST_MS", "FEATURE_LAYER", "INPUT_LAYER_NAME", "LESSON_CLASSES", "LESSON_HEAD_UNITS", "PHONE_MB", "TABLE_FILE",
+    "TABLE_KEY", "TABLE_SIZE", "FeatureMaps", "base_table", "build_layer_table", "first_layer_feature_maps",
+    "head_rows", "layer_table", "main", "measure_latency", "render_table", "sample_flowers", "table_differences",
+    "unfreeze_summary", "verdict", "write_layer_table",
+]
 
 
 def verdict(rows: list[dict], phone_mb: float = PHONE_MB, fast_ms: float = FAST_MS) -> str:
@@ -493,7 +107,6 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=None, help="image size for --latency (default: each base's own)")
     parser.add_argument("--n", type=int, default=8, help="photos to time per base")
     args = parser.parse_args(argv)
-    config.quiet_tensorflow_logs()
     if args.latency is not None:
         for key in args.latency or list(models.BASES):
             result = measure_latency(key, args.size, args.n)

@@ -19,12 +19,6 @@ from PIL import Image
 from core.models import base_of
 
 
-def feature_map_size(model) -> tuple[int, int]:
-    """``(h, w)`` of the base's last feature map, the resolution of a Grad-CAM heatmap."""
-    shape = base_of(model).output.shape
-    return int(shape[1]), int(shape[2])
-
-
 def grad_cam(model, image_uint8: np.ndarray, class_index: int | None = None) -> np.ndarray:
     """Grad-CAM heatmap (float32, ``[h, w]``, 0..1) for one ``size x size x 3`` uint8 photo.
 

@@ -11,7 +11,7 @@ import json
 import math
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from core import config
@@ -266,10 +266,6 @@ def private_copy(base):
 HEAD_LAYER_NAMES = ("head_dense", "head_dropout", "predictions")
 
 
-def head_layers(model) -> list:
-    return [model.get_layer(name) for name in HEAD_LAYER_NAMES]
-
-
 def base_of(model):
     """The nested base model inside a classifier built by ``build_classifier``."""
     names = {"pixels", "preprocess", "pool", *HEAD_LAYER_NAMES}
@@ -337,9 +333,6 @@ class ArchitectureFacts:
     layers_total: int
     default_size: int
     size_mb_float32: float  # the no-top weights stored as float32
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def architecture_facts(key: str) -> ArchitectureFacts:

@@ -36,7 +36,6 @@ DISPLAY_MAX = 1024
 SMALL_PHOTO = 64
 DISPLAY_MIN = 256
 
-CONFIDENT, NOT_SURE = "confident", "not sure"
 REASON_CONFIDENT = "confident"
 REASON_UNFAMILIAR = "unfamiliar"  # votes spread over many classes: maybe unlike every training class
 REASON_CLOSE_CALL = "close call"  # torn between two classes
@@ -234,10 +233,6 @@ class Prediction:
     @property
     def sure(self) -> bool:
         return self.verdict.sure
-
-    @property
-    def verdict_text(self) -> str:
-        return CONFIDENT if self.verdict.sure else NOT_SURE
 
     @property
     def reason(self) -> str:

@@ -7,7 +7,7 @@ and near-instant on a repeat because the base's features are cached.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core.data import TF_FLOWERS, load_dataset
 from core.learner import vision_learner
@@ -21,17 +21,12 @@ class QuickModel:
     class_names: list[str]
     image_size: int
     summary_text: str  # what it is and how well it did, for the student
-    seconds: float = 0.0
     test_accuracy: float = 0.0
-    details: dict = field(default_factory=dict)
-
-
-def quick_settings(seed: int = 42, image_size: int = 160, epochs1: int = 5, data: str = TF_FLOWERS) -> TrainConfig:
-    return TrainConfig(data=data, epochs1=epochs1, epochs2=0, unfreeze=0, image_size=image_size, seed=seed)
 
 
 def quick_default_model(seed: int = 42, image_size: int = 160, epochs1: int = 5, data: str | None = None) -> QuickModel:
-    cfg = quick_settings(seed, image_size, epochs1, data or TF_FLOWERS)
+    cfg = TrainConfig(data=data or TF_FLOWERS, epochs1=epochs1, epochs2=0, unfreeze=0, image_size=image_size,
+                      seed=seed)
     start = time.perf_counter()
     learner = vision_learner(load_dataset(cfg.data, cfg.seed), cfg, started=start)
     learner.fit_head()
@@ -45,5 +40,4 @@ def quick_default_model(seed: int = 42, image_size: int = 160, epochs1: int = 5,
         f"epochs on {n_train:,} flower photos: phase 1 only, no fine-tuning, {image_size} px photos. Trained in "
         f"{seconds:.0f} seconds; it got {accuracy:.0%} of {n_test:,} test photos right (photos it never saw)."
     )
-    return QuickModel(result.model, list(result.class_names), image_size, summary, seconds, accuracy,
-                      {"timings": result.timings, "cache": result.cache, "source": result.dataset_source})
+    return QuickModel(result.model, list(result.class_names), image_size, summary, accuracy)

@@ -53,7 +53,7 @@ def mobilenet():
 
 def test_lesson_head_and_frozen_base(mobilenet):
     model = models.build_classifier(mobilenet, num_classes=5)
-    assert [layer.name for layer in models.head_layers(model)] == ["head_dense", "head_dropout", "predictions"]
+    assert [layer.name for layer in (model.get_layer(name) for name in models.HEAD_LAYER_NAMES)] == ["head_dense", "head_dropout", "predictions"]
     assert model.get_layer("head_dense").units == 128
     assert model.get_layer("head_dropout").rate == pytest.approx(0.3)
     assert model.output_shape == (None, 5)
