@@ -101,9 +101,9 @@ def main() -> None:
             row = {"run": run, "rss_mb": rss() / MB, "seconds": seconds, "test_accuracy": accuracy,
                    "shared_base_nodes": shared_base_nodes()}
             rows.append(row)
-            if not args.json:
-                nodes = "" if row["shared_base_nodes"] is None else f"   shared-base nodes {row['shared_base_nodes']}"
-                print(f"run {run:2}: {row['rss_mb']:7,.0f} MB   {seconds:5.1f} s{nodes}", flush=True)
+            nodes = "" if row["shared_base_nodes"] is None else f"   shared-base nodes {row['shared_base_nodes']}"
+            print(f"run {run:2}: {row['rss_mb']:7,.0f} MB   {seconds:5.1f} s{nodes}", flush=True,
+                  file=sys.stderr if args.json else sys.stdout)  # progress; the JSON comes last
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
