@@ -14,7 +14,7 @@ import streamlit as st
 
 from core import architecture
 from core.engine import DEFAULT_BASE
-from ui import charts, state
+from ui import charts, state, verdict_panel
 
 KEEP_SECONDS = 600
 N_PHOTOS = 8
@@ -127,7 +127,7 @@ st.plotly_chart(charts.log_bars(table_rows, [("params_total", both[0]), ("params
 st.plotly_chart(charts.log_bars(table_rows, [("size_mb_total", both[0]), ("size_mb", both[1])],
                                 "Download size (float32 weights)", "MB"),
                 key="compare_size_chart", config=charts.PHONE_FRIENDLY)
-st.plotly_chart(charts.accuracy_vs_size(table_rows, architecture.PHONE_MB), key="compare_accuracy_chart",
+st.plotly_chart(charts.accuracy_vs_size(table_rows, verdict_panel.phone_budget()), key="compare_accuracy_chart",
                 config=charts.PHONE_FRIENDLY)
 
 _measure(table_rows)
@@ -150,5 +150,4 @@ st.caption(
 )
 
 st.subheader("🧭 Verdict")
-verdict_rows = [{**r, "ms_per_image": latency_now.get(r["key"], {}).get("ms_per_image")} for r in table_rows]
-st.markdown(architecture.verdict(verdict_rows))
+verdict_panel.show(table_rows, latency_now)

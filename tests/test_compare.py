@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import architecture, models
+from core.verdict import Needs, decide
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "app_pages" / "compare.py"
@@ -48,9 +49,10 @@ def test_table_lists_every_base_with_real_counts(page):
     assert len(page.get("plotly_chart")) == 3  # parameters, size, accuracy vs size
 
 
-def test_verdict_before_measuring_asks_for_speed(page):
+def test_verdict_before_measuring_follows_the_stated_needs(page):  # B: core.verdict
     verdict = page.markdown[-1].value
-    assert verdict.startswith("**Pick: ") and "Measure the speed" in verdict
+    assert verdict == decide(architecture.base_table(), Needs()).markdown(Needs())
+    assert verdict.startswith("**Pick: MobileNetV2**")  # the most accurate base trainable here under 20 MB
 
 
 def test_measure_speed_live(page):
@@ -70,10 +72,9 @@ def test_measure_speed_live(page):
     assert bars["y"] == ["MobileNetV2", "VGG16"]
     for ms, text in zip(bars["x"], bars["text"]):  # the verdict per bar is written, not only coloured
         assert text == f"{ms:.0f} ms " + ("✓" if ms < architecture.FAST_MS else "✗ slow")
-    verdict = page.markdown[-1].value
-    assert "Slowest**: VGG16" in verdict
-    rows = [{**r, "ms_per_image": latency.get(r["key"], {}).get("ms_per_image")} for r in architecture.base_table()]
-    assert verdict == architecture.verdict(rows)
+    page.toggle(key="compare_need_live").set_value(True).run()  # B: speed counts relative to MobileNetV2
+    assert "1.0× MobileNetV2's time per photo" in page.markdown[-1].value
+    page.toggle(key="compare_need_live").set_value(False).run()
     # Pressing again within 10 minutes reuses the result instead of timing VGG16 again.
     page.button(key="compare_measure").click().run()
     assert page.session_state["compare_latency"]["vgg16"] == latency["vgg16"]

@@ -14,7 +14,7 @@ import streamlit as st
 from core import architecture, codegen, reference
 from core.engine import TF_FLOWERS, TrainConfig
 from core.lesson_claims import CLAIMS, LESSON_TRAIN_PHOTOS, claim_caption
-from core.stats import accuracy_interval
+from core.stats import accuracy_interval, difference_from_accuracies
 from ui import state
 
 
@@ -154,7 +154,9 @@ def _scaling_measurement() -> None:
             interval = accuracy_interval(figure["test_accuracy"], figure["n_test"])
             column.metric(label, f"{figure['test_accuracy']:.1%}",
                           help=f"{figure['n_test']} test photos; 95% interval {interval.low:.0%}–{interval.high:.0%}")
-        st.caption(f"Measured on this server {found['computed_at']}: {found['settings']}")
+        check = difference_from_accuracies(figures["lesson"]["test_accuracy"], figures["lesson"]["n_test"],
+                                           figures["model"]["test_accuracy"], figures["model"]["n_test"])
+        st.caption(f"{check.words} Measured on this server {found['computed_at']}: {found['settings']}")
         return
     runner = reference.scaling_runner
     if not runner.running and st.button("Measure both scalings on this server (once for everyone, a few minutes)",
