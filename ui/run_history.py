@@ -8,6 +8,7 @@ import streamlit as st
 from core import history
 from core.engine import TrainResult
 from ui import charts, kiran, state
+from ui.train_settings import learning_rate_text
 
 PICK_KEY = "train_runs_pick"  # the overlay's multiselect
 LABELS = {  # run labels of the one-click experiments
@@ -36,7 +37,11 @@ def show() -> None:
     if not runs:
         return
     st.subheader("Your runs")
-    st.dataframe(history.runs_table(runs), hide_index=True)
+    table = [{**row, "lr1": learning_rate_text(row["lr1"]), "lr2": learning_rate_text(row["lr2"])}
+             for row in history.runs_table(runs)]  # 2e-5, not 0.0000
+    first = ["run", "test accuracy", "epochs1", "epochs2", "unfreeze", "lr1", "lr2"]  # what a phone shows first
+    with st.container(key="train_runs_table"):
+        st.dataframe(table, hide_index=True, column_order=first + [c for c in table[0] if c not in first])
     changed = history.changed_settings(runs)
     if changed:
         st.caption(f"Settings that differ between your runs: {', '.join(changed)}.")

@@ -36,13 +36,17 @@ def headline(result: TrainResult) -> None:
         st.info(note)
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" + ("" if n == 1 else "s")
+
+
 def settings_used(result: TrainResult) -> None:
     """The settings the run really used (what the sliders sent), in one line."""
     cfg = result.config
-    fine = (f"then the top {cfg.unfreeze} base layers for {cfg.epochs2} epochs at learning rate {cfg.lr2:g}"
+    fine = (f"then the top {cfg.unfreeze} base layers for {_epochs(cfg.epochs2)} at learning rate {cfg.lr2:g}"
             if cfg.epochs2 and cfg.unfreeze else "no fine-tuning")
     st.caption(f"This run: {engine.BASES[cfg.base].name if cfg.base in engine.BASES else cfg.base} at "
-               f"{cfg.image_size} px; the head for {cfg.epochs1} epochs at learning rate {cfg.lr1:g}, {fine}; "
+               f"{cfg.image_size} px; the head for {_epochs(cfg.epochs1)} at learning rate {cfg.lr1:g}, {fine}; "
                f"batch {cfg.batch_size}, seed {cfg.seed}{', augmented' if cfg.augment else ''}.")
 
 

@@ -23,11 +23,16 @@ BATCH_SIZES = [8, 16, 32, 64]
 PREPROCESSING = {"model": "Correct: the base's own (pixels to −1…1)", "lesson": "The lesson's: divide by 255 (0…1)"}
 AUGMENT_OPS = {"rotation": "rotate ±20°", "flip": "flip", "zoom": "zoom ±20%", "shear": "shear"}
 KEEP = {"persist_state": "session"}  # a setting survives a trip to another page
-# Bigger slider thumbs and more room around them where the pointer is a finger.
+# Where the pointer is a finger: thumbs of 28 px (the thumb is the element that holds the slider's hidden
+# <input type=range>) and a taller strip around the track to touch.
 THUMB_CSS = """<style>
 @media (pointer: coarse) {
-  .st-key-train_settings [role="slider"] { width: 1.6rem !important; height: 1.6rem !important; }
-  .st-key-train_settings [data-testid="stSlider"] { padding: 0.4rem 0.6rem; }
+  .st-key-train_settings [data-testid="stSlider"] div:has(> div > input[type="range"]) {
+    width: 28px !important; height: 28px !important;
+  }
+  .st-key-train_settings [data-testid="stSlider"] [data-orientation="horizontal"][style*="touch-action"] {
+    padding: 12px 0;
+  }
 }
 </style>"""
 

@@ -119,11 +119,13 @@ def streamlit_server(log_name: str = "streamlit-server.log"):
     """`streamlit run app.py` on a free port (offline bundle, no downloads, private cache); yields its URL."""
     port = _free_port()
     cache = Path(tempfile.mkdtemp(prefix="tll-e2e-cache-"))
+    data = Path(tempfile.mkdtemp(prefix="tll-e2e-data-"))  # the server's store: no runs left by an earlier run
     env = {
         **os.environ,
         "TLL_OFFLINE_BUNDLE": str(SHARED.resolve()),
         "TLL_NO_DOWNLOADS": "1",
         "TLL_CACHE_DIR": str(cache),
+        "TLL_DATA_DIR": str(data),
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONUNBUFFERED": "1",
     }
@@ -151,6 +153,7 @@ def streamlit_server(log_name: str = "streamlit-server.log"):
         _stop(process)
         log.close()
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -157,12 +157,14 @@ def dataframe_rows(frame: Locator) -> list[dict[str, str]]:
     expect(table).to_be_attached()
     return table.evaluate(
         """table => {
-            const header = [...table.querySelectorAll('thead th')].map(th => th.textContent.trim());
+            // Only the columns in view are drawn: match cells to headers by aria-colindex, not by position.
+            const header = {};
+            for (const th of table.querySelectorAll('thead th')) header[th.getAttribute('aria-colindex')] = th.textContent.trim();
             return [...table.querySelectorAll('tbody tr')].map(tr => {
                 const row = {};
                 for (const td of tr.querySelectorAll('td')) {
-                    const column = header[Number(td.getAttribute('aria-colindex')) - 1];
-                    row[column] = td.textContent.trim();
+                    const column = header[td.getAttribute('aria-colindex')];
+                    if (column !== undefined) row[column] = td.textContent.trim();
                 }
                 return row;
             });

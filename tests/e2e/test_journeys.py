@@ -205,14 +205,6 @@ def test_predict_with_the_camera(camera_page: Page, app_url: str, size: str):
 
 
 # 4 ------------------------------------------------------------------------------------------------------------
-def _set_number(page: Page, name: str, value: int) -> None:
-    field = page.locator(f"{key(name)} input")
-    field.fill(str(value))
-    field.press("Enter")
-    expect(field).to_have_value(str(value))
-    wait_idle(page)
-
-
 def _choose(page: Page, name: str, option: str) -> None:
     """Pick an option of a selectbox (a combobox with a listbox popup) by its shown text."""
     box = page.locator(key(name))
@@ -234,11 +226,24 @@ def _choose(page: Page, name: str, option: str) -> None:
     wait_idle(page)
 
 
+def _slide(page: Page, name: str, to: str, arrow: str) -> None:
+    """Move a slider with the keyboard (the thumb focused, one ``arrow`` at a time) until it shows ``to``."""
+    thumb = page.locator(key(name)).get_by_role("slider")  # the thumb's <input type=range>
+    wait_idle(page)
+    for _ in range(40):
+        if thumb.get_attribute("aria-valuetext") == to:
+            break
+        thumb.press(arrow)
+    expect(thumb).to_have_attribute("aria-valuetext", to)
+    expect(page.locator(f"{key(name)} [data-testid=stSliderThumbValue]")).to_have_text(to)
+    wait_idle(page)
+
+
 def _tiny_settings(page: Page) -> None:
     _choose(page, "train_image_size", "96")
-    _set_number(page, "train_epochs1", 1)
-    _set_number(page, "train_epochs2", 1)
-    _set_number(page, "train_unfreeze", 10)
+    _slide(page, "train_epochs1", "1", "ArrowLeft")
+    _slide(page, "train_epochs2", "1", "ArrowLeft")
+    _slide(page, "train_unfreeze", "10", "ArrowLeft")
 
 
 WATCH_TRAINING = """() => {
@@ -290,10 +295,10 @@ def test_train_on_the_flowers_twice_and_compare_runs(page: Page, app_url: str, s
     expect(page.get_by_role("heading", name="Your runs")).to_be_visible()
     screenshot(page, size, "train-first-run")
 
-    _set_number(page, "train_epochs1", 2)  # a second run with one setting changed
+    _slide(page, "train_epochs1", "2", "ArrowRight")  # a second run with one setting changed
     seen = _train_once(page)
     assert seen["progress"], "no progress bar while training"
-    history = main.locator('[data-testid="stDataFrame"]').last
+    history = page.locator(f'{key("train_runs_table")} [data-testid="stDataFrame"]')
     expect(history).to_be_visible()
     # st.dataframe draws on a canvas; its grid is mirrored in a hidden accessible table.
     expect(history.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", "3")  # header + 2 runs
@@ -326,3 +331,40 @@ def test_own_photos_upload_shows_the_dataset_report(page: Page, app_url: str, si
     expect(button(page, "train_start")).to_be_enabled()  # the photos can be trained on
     assert_no_exception(page)
     screenshot(page, size, "train-own-photos")
+
+
+# 8 ------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", ["phone"])  # the sliders are made for a thumb
+def test_phone_sliders_for_epochs_unfreeze_and_learning_rates_reach_the_run(page: Page, app_url: str, size: str):
+    open_page(page, app_url, "train")
+    main = page.locator('[data-testid="stMain"]')
+    _choose(page, "train_image_size", "96")
+    trainable = main.locator('[data-testid="stCaptionContainer"]').filter(has_text="Trainable in the base")
+    at_30 = _number(trainable.locator("strong").inner_text())
+    _slide(page, "train_unfreeze", "10", "ArrowLeft")
+    expect(trainable.locator("strong")).not_to_have_text(f"{at_30:,}", timeout=RERUN_TIMEOUT)
+    at_10 = _number(trainable.locator("strong").inner_text())
+    _slide(page, "train_unfreeze", "0", "Home")
+    expect(trainable.locator("strong")).to_have_text("0", timeout=RERUN_TIMEOUT)
+    _slide(page, "train_unfreeze", "10", "ArrowRight")
+    assert 0 < at_10 < at_30, (at_10, at_30)
+    _slide(page, "train_epochs1", "1", "ArrowLeft")
+    _slide(page, "train_epochs2", "2", "ArrowLeft")
+    _slide(page, "train_lr1", "5e-4", "ArrowLeft")
+    _slide(page, "train_lr2", "2e-5", "ArrowRight")
+    screenshot(page, size, "train-sliders")
+
+    _train_once(page)
+    expect(main).to_contain_text("the head for 1 epoch at learning rate 0.0005, then the top 10 base layers for "
+                                 "2 epochs at learning rate 2e-05")
+    history = page.locator(f'{key("train_runs_table")} [data-testid="stDataFrame"]')
+    expect(history.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", "2")  # header + 1 run
+    run = dataframe_rows(history)[-1]
+    # A phone shows a few columns at a time (the grid draws only those): scroll right, as a student would.
+    history.locator(".dvn-scroller").evaluate("el => { el.scrollLeft = 250; }")
+    expect(history.locator("table[role=grid] thead")).to_contain_text("lr2")
+    run.update(dataframe_rows(history)[-1])
+    assert {k: run.get(k) for k in ("epochs1", "epochs2", "unfreeze", "lr1", "lr2")} == {
+        "epochs1": "1", "epochs2": "2", "unfreeze": "10", "lr1": "5e-4", "lr2": "2e-5"}, run
+    assert_no_exception(page)
+    screenshot(page, size, "train-sliders-run")
