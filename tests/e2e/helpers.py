@@ -31,6 +31,7 @@ PAGES = {
     "train": ("Train", "Train"),
     "predict": ("Predict", "Predict"),
     "quiz": ("Quiz", "Quiz"),
+    "teacher": ("Teacher", "Teacher"),
 }
 
 
