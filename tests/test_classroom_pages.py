@@ -132,3 +132,37 @@ def test_the_camera_is_offered_only_on_secure_pages(url, proto, secure):
     from ui.secure_context import is_secure_origin
 
     assert is_secure_origin(url, proto) is secure
+
+
+
+def test_a_refresh_or_a_second_tab_reattaches_to_the_running_training(monkeypatch):
+    """The same student in a new browser session finds their training (progress, Stop) and cannot start a second."""
+    import threading
+
+    from core.engine import Progress
+    from core.runner import recipes
+
+    release = threading.Event()
+
+    def blocking(cfg, callbacks):
+        callbacks.on_progress(Progress("head", 0.25, 30.0, "Phase 1: epoch 1 of 4"))
+        while not callbacks.should_stop() and not release.wait(0.05):
+            pass
+        raise RuntimeError("stopped on purpose")
+
+    monkeypatch.setenv("TLL_TRAINING_BACKEND", "thread")
+    monkeypatch.setitem(recipes.RECIPES, "transfer", blocking)
+    page = str(ROOT / "app_pages" / "train.py")
+    first = AppTest.from_file(page, default_timeout=120).run()
+    first.button(key="train_start").click().run()
+    job = first.session_state[state.JOB].job
+    assert job.state.status in ("waiting", "running")
+    second = AppTest.from_file(page, default_timeout=120).run()  # a refresh: a new session, same student
+    assert second.session_state[state.JOB].job is job
+    assert second.button(key="train_start").disabled and second.button(key="train_stop")
+    second.button(key="train_stop").click().run()  # Stop from the other tab reaches the same training
+    assert job.wait(30) and job.state.status == "failed"
+    release.set()
+    first.run()
+    assert any("Training failed" in e.value for e in first.error)
+    assert not first.button(key="train_start").disabled  # the student can train again
