@@ -7,7 +7,7 @@ export TLL_OFFLINE_BUNDLE ?= $(abspath $(wildcard ../shared))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 PORT ?= 8501
 
-.PHONY: run classroom test install install-dev browser-deps lint bench clean
+.PHONY: run classroom test test-fast install install-dev browser-deps lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -49,6 +49,11 @@ browser-deps:
 test: install-dev browser-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q --durations=15
+
+# The quick set while working: no real trainings (@pytest.mark.slow), no browser journeys. CI runs `make test`.
+test-fast: install-dev
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -m "not slow and not browser"
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
