@@ -43,10 +43,9 @@ from core.models import (
     unfreeze_top,
 )
 from core.predict import Prediction, predict_photo
-from core.results import PHASE1, PHASE2, EpochRecord, Evaluation, PhaseResult, TrainResult
+from core.results import PHASE1, PHASE2, Callbacks, EpochRecord, Evaluation, PhaseResult, TrainResult
 from core.train_config import TrainConfig
 from core.training_loop import (
-    Callbacks,
     PhaseRun,
     Preparation,
     ProgressTracker,
