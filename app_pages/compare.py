@@ -14,7 +14,7 @@ import streamlit as st
 
 from core import architecture
 from core.engine import DEFAULT_BASE
-from ui import charts, state, verdict_panel
+from ui import charts, glossary, state, verdict_panel
 
 KEEP_SECONDS = 600
 N_PHOTOS = 8
@@ -149,5 +149,6 @@ st.caption(
     "Top-1 = share of ImageNet test photos whose first guess is right, as published (see source)."
 )
 
+glossary.expander(["top-1", "ImageNet", "log scale", "no top / include_top", "parameters"])
 st.subheader("🧭 Verdict")
 verdict_panel.show(table_rows, latency_now)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import architecture, models
 from core.images import ImageProblem, load_array
+from ui import glossary
 from ui.lesson_panels import claims_beside_measurements
 
 MAPS_KEY = "concept_maps"
@@ -220,3 +221,4 @@ def _feature_maps_section() -> None:
 _story()
 _unfreeze()
 _feature_maps_section()
+glossary.expander(["ImageNet", "parameters", "frozen / trainable", "log scale", "BatchNorm", "fine-tuning"])

@@ -13,7 +13,7 @@ import streamlit as st
 
 from core import engine
 from core.images import ImageProblem
-from ui import charts, model_upload, secure_context, state
+from ui import charts, glossary, model_upload, secure_context, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
 
@@ -147,6 +147,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
         st.image(display, caption=f"Your photo ({width}x{height} pixels)", width="stretch")
     with cam_col:
         st.image(engine.overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
+        glossary.heatmap_legend()
     rows, cols = heatmap.shape
     if float(heatmap.max()) <= 0:
         st.caption(f"**Where the model looked:** nothing in this photo pushed the model towards {target}.")
@@ -166,6 +167,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
         st.write(f"For this photo: best class {verdict.confidence:.0%}, ahead of the next by "
                  f"{verdict.margin * 100:.0f} points, votes spread {verdict.entropy:.0%} "
                  f"(0% = all on one class, 100% = equal on every class).")
+    glossary.expander(["Grad-CAM", "softmax", "entropy", "top-1"])
 
 
 def main() -> None:

@@ -10,7 +10,17 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ui import kiran, lesson_panels, run_history, state, train_data, train_results, train_settings, training_job
+from ui import (
+    glossary,
+    kiran,
+    lesson_panels,
+    run_history,
+    state,
+    train_data,
+    train_results,
+    train_settings,
+    training_job,
+)
 
 st.title("🏋️ Train your classifier")
 st.caption("Phase 1 trains a new head on a frozen ImageNet base. Phase 2 unfreezes the top layers and "
@@ -51,3 +61,5 @@ if latest is not None and training_job.running() is None:
 kiran.show()
 run_history.show()
 lesson_panels.show_code_of_run(cfg)
+glossary.expander(["epoch", "learning rate", "frozen / trainable", "fine-tuning", "augmentation", "preprocessing",
+                   "BatchNorm", "confusion matrix", "validation / test photos", "95% interval"])

@@ -26,7 +26,7 @@ import time
 from core import export
 from core.architecture import unfreeze_summary
 from core.data import TF_FLOWERS, Dataset, DatasetError, load_dataset
-from core.explain import grad_cam, overlay
+from core.explain import grad_cam, heatmap_legend, overlay
 from core.models import (
     BASES,
     DEFAULT_BASE,
@@ -146,6 +146,6 @@ __all__ = [
     "WeightsUnavailable", "augment_images", "base_spec", "load_model", "load_photos", "quick_default_model",
     "save_model", "train", "train_from_scratch", "vision_learner", "weights_available",
     # for the pages (UI): predicting, explaining, previews
-    "RULE_EXPLANATION", "SMALL_PHOTO", "export_model", "grad_cam", "model_bytes", "overlay", "predict_photo", "prepare_photo",
+    "RULE_EXPLANATION", "SMALL_PHOTO", "export_model", "grad_cam", "heatmap_legend", "model_bytes", "overlay", "predict_photo", "prepare_photo",
     "preview_augmentations", "unfreeze_counts",
 ]

@@ -82,6 +82,11 @@ def resize_heatmap(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
+def heatmap_legend(width: int = 256, height: int = 12) -> np.ndarray:
+    """The overlay's colour scale as a uint8 image, 0 (left) to 1 (right): the legend beside the overlay."""
+    return np.repeat(jet(np.linspace(0.0, 1.0, width))[None], height, axis=0)
+
+
 def overlay(photo: Image.Image, heatmap: np.ndarray, alpha: float = 0.45) -> Image.Image:
     """The photo with the heatmap drawn over it in jet colours (red = looked here most); same size as the photo."""
     if not 0.0 <= alpha <= 1.0:

@@ -98,8 +98,7 @@ def _run_in_fresh_process(body: str, env_extra: dict | None = None) -> dict:
         import json, sys, time
         sys.path.insert(0, {str(ROOT)!r})
         started = time.perf_counter()
-        import pytest
-from streamlit.testing.v1 import AppTest
+        from streamlit.testing.v1 import AppTest
         at = AppTest.from_file({str(PAGE)!r}, default_timeout=60)
         at.run()
         seconds = time.perf_counter() - started
