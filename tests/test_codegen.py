@@ -161,3 +161,19 @@ def test_differences_panel_computes_the_head_and_offers_the_scaling_measurement(
     for words in ("preprocess_input", "ImageDataGenerator", "0.1 *degrees*", "70/15/15"):
         assert words in text, words
     assert at.button(key="differences_scaling_start") or any("Pixels" in m.label for m in at.metric)
+
+
+def test_the_augmenter_honours_the_shear_amount(flowers_dir):
+    from core.engine import preview_augmentations
+    from core.images import load_array
+
+    photo = str(sorted((flowers_dir / "daisy").glob("*.jpg"))[0])
+    original = load_array(photo, 96).astype(float)
+    change = {}
+    for amount in SHEAR_FACTORS:
+        ops = AugmentConfig(rotation=False, flip=False, zoom=False, shear=True, shear_amount=amount)
+        sheared = preview_augmentations(photo, ops, 96, n=6).astype(float)
+        change[amount] = float(abs(sheared - original).mean())
+    assert change["lesson"] < 1.0 < change["visible"], change  # 0.1° moves no pixel; 10% of the image does
+    with pytest.raises(ValueError, match="shear amount"):
+        replace(TrainConfig(), augment_ops=AugmentConfig(shear_amount="0.1")).validate()
