@@ -184,7 +184,7 @@ class RayHandle:
                       "someone ended it). Your earlier runs are safe: press Train to try again.")
         except ray.exceptions.RayTaskError as error:  # raised inside the training: the engine's own message
             cause = getattr(error, "cause", None) or error
-            self._end(1, f"{type(cause).__name__}: {cause}", traceback=str(error))
+            self._end(1, f"{type(cause).__name__}: {cause} (on {where})", traceback=str(error))
         except ray.exceptions.RayError as error:
             self._end(-9, f"The cluster lost this training ({type(error).__name__}: {error}). Press Train to try again.")
         else:
