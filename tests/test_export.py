@@ -159,6 +159,24 @@ def test_metadata_keeps_no_absolute_paths(tmp_path):
     assert "flowers" in text and "w.h5" in text  # the last part stays: it still says which
 
 
+def test_model_card_and_panel_table_say_what_was_not_measured():
+    from core.model_card import model_card
+    from ui.export_panel import parity_rows
+
+    parity = {"image_size": 32, "summary": "", "formats": [
+        {"format": "keras", "label": "Keras (.keras)", "file": "model.keras", "size_bytes": 2_000_000, "photos": 0,
+         "top1_agreement_percent": None, "max_abs_probability_diff": None, "accuracy_percent": None,
+         "ms_per_photo": 3.0, "error": ""},
+        {"format": "int8", "label": "LiteRT 8-bit weights (.tflite)", "file": "", "size_bytes": None, "photos": 0,
+         "top1_agreement_percent": None, "max_abs_probability_diff": None, "accuracy_percent": None,
+         "ms_per_photo": None, "error": "the converter ran out of luck"}]}
+    card = model_card(_metadata(), parity)
+    assert "Test accuracy: not measured" in card and "ran out of luck" in card and "daisy, roses" in card
+    assert "Photos per split: not recorded" in card
+    rows = parity_rows(parity)
+    assert rows[0]["same answer as Keras"] == "—" and rows[1]["file"] == "not made" and rows[1]["size"] == "—"
+
+
 # --- real models: MobileNetV2 at 96 px ------------------------------------------------------------------
 
 
