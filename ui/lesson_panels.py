@@ -88,6 +88,7 @@ def claims_beside_measurements(key: str) -> None:
         column.metric(claim.stage, f"{measured.accuracy:.0%}" if measured else "—",
                       help=f"Measured here: {_measured_words(measured)}.")
         column.markdown(f"Lesson's claim: **{claim.figure}**")
+        column.caption(f"Measured here: {measured.source}" if measured else "Not measured here yet")
     with st.expander("Whose numbers are these? (conditions)"):
         st.markdown("\n".join(f"- {claim_caption(claim)}" for claim in CLAIMS))
         st.markdown(
