@@ -115,6 +115,7 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 import numpy as np
 from PIL import Image
+from core import images
 
 def status(field):
     for line in Path("/proc/self/status").read_text().splitlines():
