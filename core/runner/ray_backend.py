@@ -78,13 +78,26 @@ def connect(address: str | None = None) -> None:
         }
         try:
             if address == LOCAL:
-                ray.init(num_cpus=local_cpus(), include_dashboard=False, **options)
+                _start_local(options)
             else:
                 ray.init(address=address, **options)
-        except (ConnectionError, ray.exceptions.RayError) as error:
+        except Exception as error:  # noqa: BLE001 - Ray raises plain Exceptions too; the teacher reads why
             raise ConnectionError(
                 f"Could not join the Ray cluster at {address!r} (TLL_RAY_ADDRESS). Is `ray start --head` running "
                 f"there, with the same Ray version and the same RAY_AUTH_MODE and token as here? ({error})") from None
+
+
+def _start_local(options: dict, attempts: int = 2) -> None:
+    """A private Ray on this computer. Ray gives its node 30 s to start, which a busy 2-core machine can miss:
+    then once more."""
+    for attempt in range(attempts):
+        try:
+            ray.init(num_cpus=local_cpus(), include_dashboard=False, **options)
+            return
+        except Exception:  # noqa: BLE001 - Ray raises a bare Exception for "timed out during startup"
+            ray.shutdown()
+            if attempt == attempts - 1:
+                raise
 
 
 @ray.remote(num_cpus=0)
@@ -113,7 +126,6 @@ class Mailbox:
         self._events.pop(job_id, None)
 
 
-# ------------------------------------------------------------------------------------ the server's side
 class RayHandle:
     """One training on the cluster, with the local worker's interface (``core.runner.backend.WorkerHandle``).
     ``state`` is pending (Ray has not started it: no free CPU or memory), running or finished."""
@@ -324,8 +336,7 @@ class RayBackend:
                 for n in ray.nodes()]
 
     def capacity(self) -> int:
-        """Trainings the computers alive now can run at once, by CPU and by memory (asked at most every 5 s:
-        the runner's queue may call it on every tick)."""
+        """Trainings the computers alive now can run at once, by CPU and memory (asked of Ray every 5 s at most)."""
         if time.monotonic() - self._capacity_at > CAPACITY_EVERY_S:
             try:
                 self._capacity = sum(int(min(n["cpus"] // self.cpus, n["memory_mb"] // self.memory_mb))
