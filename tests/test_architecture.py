@@ -1,5 +1,5 @@
 """core.architecture: the committed MobileNetV2 layer table against Keras, unfreezing sums against the real
-model, first-layer feature maps, CPU latency, the base table and the verdict."""
+model, first-layer feature maps, CPU latency and the base table (the verdict: test_verdict.py)."""
 
 from __future__ import annotations
 
@@ -205,44 +205,3 @@ def test_measure_latency_small_and_fast():
     assert result["include_top"] is False  # at a size other than 224 the no-top base is timed
     assert result["params"] == models.architecture_facts("mobilenet_v2").params_no_top
     assert calls[-1] == (4, 4) and [d for d, _ in calls] == [1, 2, 3, 4]
-
-
-def _row(key, name, size_mb, top1, ms=None, weights=True):
-    return {
-        "key": key,
-        "name": name,
-        "size_mb": size_mb,
-        "top1": top1,
-        "ms_per_image": ms,
-        "weights_available": weights,
-    }
-
-
-def test_verdict_follows_the_numbers_not_the_names():
-    rows = [_row("a", "Alpha", 9.0, 71.0), _row("b", "Beta", 500.0, 75.0), _row("c", "Gamma", 16.0, 77.0)]
-    text = architecture.verdict(rows)
-    assert text.startswith("**Pick: Gamma**") and "Measure the speed" in text
-    assert "Most accurate on ImageNet**: Gamma" in text and "Beta" not in text.split("Most accurate")[0]
-    # Measured: Gamma turns out slow, so the small fast one wins.
-    timed = [{**rows[0], "ms_per_image": 20.0}, {**rows[1], "ms_per_image": 300.0}, {**rows[2], "ms_per_image": 60.0}]
-    text = architecture.verdict(timed)
-    assert text.startswith("**Pick: Alpha**")
-    assert "Slowest**: Beta needs 300 ms" in text and "15× longer than Alpha" in text
-    # Swap the numbers between names and the verdict swaps with them.
-    swapped = [{**timed[0], "name": "Gamma"}, timed[1], {**timed[2], "name": "Alpha"}]
-    assert architecture.verdict(swapped).startswith("**Pick: Gamma**")
-
-
-def test_verdict_mentions_missing_weights_and_impossible_limits():
-    rows = [_row("a", "Alpha", 9.0, 71.0), _row("c", "Gamma", 16.0, 77.0, weights=False)]
-    assert "of those that are, Alpha is best" in architecture.verdict(rows)
-    assert "No base is small enough for a phone" in architecture.verdict(rows, phone_mb=1.0)
-    timed = [{**rows[0], "ms_per_image": 90.0}, {**rows[1], "ms_per_image": 80.0}]
-    assert "No base is both small and fast enough" in architecture.verdict(timed)
-    assert "None of the measured bases manages a photo in under 50 ms" in architecture.verdict(timed, fast_ms=50)
-    assert architecture.verdict([]) == "No base models to compare."
-
-
-def test_verdict_on_the_real_table():
-    text = architecture.verdict(architecture.base_table())
-    assert text.startswith("**Pick: ")
