@@ -37,7 +37,7 @@ def difference_text(row: dict) -> str:
     value = row.get("max_abs_probability_diff")
     if row.get("format") == "keras" or value is None:
         return "—"
-    return f"{value * 100:.2g} points" if value * 100 < 1 else f"{value * 100:.1f} points"
+    return f"{value * 100:.2g} percentage points" if value * 100 < 1 else f"{value * 100:.1f} percentage points"
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:

@@ -391,5 +391,5 @@ def test_train_page_export_panel_shows_the_parity_table_and_one_zip(exported, fl
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "same answer as Keras" in d.value.columns)
     assert list(table["file"]) == ["model.keras", "model.tflite", "model_int8.tflite"]
-    assert table["same answer as Keras"][0] == "the reference" and "% of" in table["same answer as Keras"][2]
+    assert table["same answer as Keras"][0] == "(the reference)" and "% of" in table["same answer as Keras"][2]
     assert "gives Keras's answer" in _texts(at.success)

@@ -19,6 +19,7 @@ import streamlit as st
 
 from core import engine
 from core.engine import TrainResult
+from core.model_card import agreement_text, difference_text
 from core.safe_text import student_error
 
 EXPORT_KEY = "export_latest"  # this panel's own: {"model": id of the exported model, "export": ExportFolder}
@@ -41,25 +42,16 @@ def _size(n_bytes) -> str:
 
 
 def parity_rows(parity: dict) -> list[dict]:
-    """The parity table as a student reads it."""
-    rows = []
-    for row in parity.get("formats", []):
-        agreement = row.get("top1_agreement_percent")
-        diff = row.get("max_abs_probability_diff")
-        reference = row["format"] == "keras"
-        rows.append({
-            "file": row.get("file") or "not made",
-            "format": row["label"],
-            "size": _size(row.get("size_bytes")),
-            "same answer as Keras": ("the reference" if reference and agreement is not None else
-                                     "—" if agreement is None else f"{agreement:.1f}% of {row['photos']} photos"),
-            "largest probability difference": ("—" if reference or diff is None else f"{diff * 100:.2g} points"
-                                               if diff < 0.01 else f"{diff * 100:.1f} points"),
-            "ms per photo": "—" if row.get("ms_per_photo") is None else f"{row['ms_per_photo']:.1f}",
-            "accuracy on these photos": ("—" if row.get("accuracy_percent") is None
-                                         else f"{row['accuracy_percent']:.1f}%"),
-        })
-    return rows
+    """The parity table as a student reads it (the same words as the model card)."""
+    return [{
+        "file": row.get("file") or "not made",
+        "format": row["label"],
+        "size": _size(row.get("size_bytes")),
+        "same answer as Keras": agreement_text(row),
+        "largest probability difference": difference_text(row),
+        "ms per photo": "—" if row.get("ms_per_photo") is None else f"{row['ms_per_photo']:.1f}",
+        "accuracy on these photos": "—" if row.get("accuracy_percent") is None else f"{row['accuracy_percent']:.1f}%",
+    } for row in parity.get("formats", [])]
 
 
 def _current(result: TrainResult) -> ExportFolder | None:
