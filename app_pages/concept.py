@@ -9,16 +9,14 @@ model. Session state: ``concept_unfreeze`` (slider), ``concept_flower`` / ``conc
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import architecture, models
 from core.images import ImageProblem, load_array
-from ui import glossary
+from ui import charts, glossary
 from ui.lesson_panels import claims_beside_measurements
 
 MAPS_KEY = "concept_maps"
-COLOURS = {"frozen": "#7F9CB8", "trainable": "#F28E2B", "no params": "#D5DBD6", "head": "#F28E2B"}
 
 
 @st.cache_data(show_spinner=False)
@@ -39,73 +37,6 @@ def _feature_maps(image: np.ndarray) -> architecture.FeatureMaps:
 @st.cache_data(show_spinner=False)
 def _samples() -> dict[str, list[str]]:
     return {name: [str(p) for p in photos] for name, photos in architecture.sample_flowers().items()}
-
-
-def _layer_figure(summary: dict) -> go.Figure:
-    """One bar per layer (log height = parameters), frozen / trainable colours, then the new head."""
-    rows = summary["layers"]
-    head = summary["head"]
-    fig = go.Figure()
-    stub = 3  # layers without parameters get a small stub so they stay visible on the log scale
-    for state, label in (("frozen", "❄️ frozen"), ("trainable", "🔥 trainable"), ("no params", "no parameters")):
-        chosen = [r for r in rows if r["state"] == state]
-        fig.add_bar(
-            x=[r["index"] for r in chosen],
-            y=[r["params"] or stub for r in chosen],
-            name=label,
-            marker_color=COLOURS[state],
-            customdata=[[r["name"], r["type"], f"{r['params']:,}", r["block"].replace("_", " ")] for r in chosen],
-            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>%{customdata[3]}<br>%{customdata[2]} parameters"
-            "<extra></extra>",
-        )
-    first_head = len(rows) + 4
-    fig.add_bar(
-        x=[first_head + i for i in range(len(head))],
-        y=[h["params"] or stub for h in head],
-        name="🔥 new head",
-        marker_color=COLOURS["head"],
-        customdata=[[h["name"], h["type"], f"{h['params']:,}"] for h in head],
-        hovertemplate="%{customdata[0]} (%{customdata[1]})<br>new head<br>%{customdata[2]} parameters<extra></extra>",
-    )
-    boundary = len(rows) - summary["k"] - 0.5
-    fig.add_vline(x=boundary, line_dash="dash", line_color="#1F2A24", line_width=1)
-    # One tick in the middle of each of the paper's bottleneck stages (1-7), and one for the head.
-    stages: dict[int, list[int]] = {}
-    for r in rows:
-        if r["block"].startswith("block_"):
-            stages.setdefault(r["stage"], []).append(r["index"])
-    ticks = [(min(i) + max(i)) / 2 for i in stages.values()] + [first_head + (len(head) - 1) / 2]
-    labels = [str(stage) for stage in stages] + ["head"]
-    fig.update_layout(
-        barmode="overlay",
-        bargap=0.15,
-        height=340,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        yaxis={"type": "log", "title": "parameters", "range": [0, 6]},
-        xaxis={"tickvals": ticks, "ticktext": labels, "title": "stages: photo in → answer out"},
-    )
-    return fig
-
-
-def _maps_figure(maps: np.ndarray) -> go.Figure:
-    """The feature maps in a 4-wide grid of grey images."""
-    cols = 4
-    rows = -(-len(maps) // cols)
-    h, w = maps.shape[1:]
-    gap = 4
-    canvas = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap), np.float32)
-    for i, m in enumerate(maps):
-        r, c = divmod(i, cols)
-        canvas[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = m
-    fig = go.Figure(go.Heatmap(z=canvas[::-1], colorscale="gray", showscale=False, hoverinfo="skip"))
-    fig.update_layout(
-        height=95 * rows,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x"},
-    )
-    return fig
 
 
 def _story() -> None:
@@ -156,7 +87,7 @@ def _unfreeze() -> None:
         f"{summary['model_params_frozen']:,}",
         help="Never change during training. Includes BatchNorm's running averages, which are never trained.",
     )
-    st.plotly_chart(_layer_figure(summary), key="concept_layers", config={"displayModeBar": False})
+    st.plotly_chart(charts.layer_bars(summary), key="concept_layers", config={"displayModeBar": False})
     if summary["k"] == 0:
         st.caption(f"All {n} base layers frozen: only the new head learns. Fast, and safe with few photos.")
     else:
@@ -210,7 +141,7 @@ def _feature_maps_section() -> None:
     for column, (name, title, maps) in zip(st.columns(2), panels):
         with column:
             st.markdown(title)
-            st.plotly_chart(_maps_figure(maps), key=f"concept_maps_{name}",
+            st.plotly_chart(charts.feature_map_grid(maps), key=f"concept_maps_{name}",
                             config={"displayModeBar": False, "staticPlot": True})
     st.caption(
         f"The {len(result.pretrained)} busiest of {result.channels_total} maps after layer {result.layer} (Conv1 + BatchNorm + ReLU). "

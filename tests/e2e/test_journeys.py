@@ -278,6 +278,16 @@ def _train_once(page: Page) -> dict:
     return page.evaluate("() => window.__seen")
 
 
+HISTORY = f'{key("train_runs_table")} [data-testid="stDataFrame"]'
+
+
+def _runs_shown(page: Page) -> int:
+    """Rows of the run-history table (0 before the first run). Every browser on the server's own computer is
+    the same local student, so journeys sharing the server see each other's runs: count from here."""
+    table = page.locator(f"{HISTORY} table[role=grid]")
+    return int(table.get_attribute("aria-rowcount")) - 1 if table.count() else 0
+
+
 def test_train_on_the_flowers_twice_and_compare_runs(page: Page, app_url: str, size: str):
     open_page(page, app_url, "train")
     page.locator(key("train_source")).locator("label").filter(has_text="Flowers (tf_flowers)").click()
@@ -285,6 +295,7 @@ def test_train_on_the_flowers_twice_and_compare_runs(page: Page, app_url: str, s
     expect(main).to_contain_text("Source:")  # the flowers overview
     wait_idle(page)
     _tiny_settings(page)
+    before = _runs_shown(page)
 
     seen = _train_once(page)
     assert seen["progress"], "no progress bar while training"
@@ -298,10 +309,10 @@ def test_train_on_the_flowers_twice_and_compare_runs(page: Page, app_url: str, s
     _slide(page, "train_epochs1", "2", "ArrowRight")  # a second run with one setting changed
     seen = _train_once(page)
     assert seen["progress"], "no progress bar while training"
-    history = page.locator(f'{key("train_runs_table")} [data-testid="stDataFrame"]')
+    history = page.locator(HISTORY)
     expect(history).to_be_visible()
     # st.dataframe draws on a canvas; its grid is mirrored in a hidden accessible table.
-    expect(history.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", "3")  # header + 2 runs
+    expect(history.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", str(1 + before + 2))
     expect(main).to_contain_text("Settings that differ between your runs")
     expect(page.locator(key("train_runs_pick"))).to_contain_text("#2")
     expect(page.locator(f"{key('cmp_acc')} .js-plotly-plot")).to_be_visible()
@@ -339,6 +350,7 @@ def test_phone_sliders_for_epochs_unfreeze_and_learning_rates_reach_the_run(page
     open_page(page, app_url, "train")
     main = page.locator('[data-testid="stMain"]')
     _choose(page, "train_image_size", "96")
+    before = _runs_shown(page)
     trainable = main.locator('[data-testid="stCaptionContainer"]').filter(has_text="Trainable in the base")
     at_30 = _number(trainable.locator("strong").inner_text())
     _slide(page, "train_unfreeze", "10", "ArrowLeft")
@@ -357,8 +369,8 @@ def test_phone_sliders_for_epochs_unfreeze_and_learning_rates_reach_the_run(page
     _train_once(page)
     expect(main).to_contain_text("the head for 1 epoch at learning rate 0.0005, then the top 10 base layers for "
                                  "2 epochs at learning rate 2e-05")
-    history = page.locator(f'{key("train_runs_table")} [data-testid="stDataFrame"]')
-    expect(history.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", "2")  # header + 1 run
+    history = page.locator(HISTORY)
+    expect(history.locator('table[role="grid"]')).to_have_attribute("aria-rowcount", str(1 + before + 1))
     run = dataframe_rows(history)[-1]
     # A phone shows a few columns at a time (the grid draws only those): scroll right, as a student would.
     history.locator(".dvn-scroller").evaluate("el => { el.scrollLeft = 250; }")
