@@ -22,7 +22,7 @@ PAGE = ROOT / "app_pages" / "concept.py"
 
 
 def _page() -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at = AppTest.from_file(str(PAGE), default_timeout=180)  # a shared, busy machine: loading MobileNetV2 can take a minute
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
