@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from core.stats import accuracy_interval
+
 # The settings a student changes on the Train page, in the order the table shows them.
 SETTING_COLUMNS = ("base", "image_size", "epochs1", "epochs2", "unfreeze", "lr1", "lr2", "batch_size",
                    "augment", "preprocessing", "seed")
@@ -24,12 +26,14 @@ class RunRecord:
     stopped: bool
     dataset: str
     epochs: list[dict] = field(default_factory=list)
+    test_n: int = 0  # test photos behind test_accuracy (0: not recorded)
 
     def row(self) -> dict:
         row = {"run": self.run_id, "label": self.label, "kind": self.kind}
         row.update({name: self.settings.get(name) for name in SETTING_COLUMNS})
         row.update({
             "test accuracy": round(self.test_accuracy, 4),
+            "95% interval": _interval_text(self.test_accuracy, self.test_n),
             "after phase 1": None if self.phase1_accuracy is None else round(self.phase1_accuracy, 4),
             "seconds": round(self.seconds, 1),
             "stopped early": self.stopped,
@@ -53,9 +57,17 @@ def add_run(runs: list[RunRecord], result, label: str | None = None, kind: str =
         stopped=bool(result.stopped),
         dataset=result.dataset_source,
         epochs=[asdict(e) for e in result.history],
+        test_n=int(result.test.get("n", 0)),
     )
     runs.append(record)
     return record
+
+
+def _interval_text(accuracy: float, n: int) -> str:
+    if not n:
+        return ""
+    interval = accuracy_interval(accuracy, n)
+    return f"{interval.low:.0%}–{interval.high:.0%} (n = {n})"
 
 
 def default_label(settings: dict, kind: str = "transfer") -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from core.stats import summary_fields
 from core.train_config import TrainConfig
 
 PHASE1, PHASE2, EXTRACT, SCRATCH = "head", "fine-tune", "features", "scratch"
@@ -99,6 +100,7 @@ class TrainResult:
             "weights": self.weights,
             "history": [asdict(r) for r in self.history],
             "test_accuracy": self.test["accuracy"],
+            **summary_fields(self.test["accuracy"], self.test.get("n", 0)),  # test_accuracy_interval, test_n
             "test_loss": self.test["loss"],
             "test": self.test,
             "phase_test_accuracy": self.timings.get("phase_test_accuracy", {}),
