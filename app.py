@@ -1,5 +1,8 @@
 """Transfer Learning Lab: the router, plus what every page shares (page config, sidebar status)."""
 
+# pandas whole, before any page: sessions starting at once otherwise meet plotly's lazy import of it half done
+# ("partially initialized module 'pandas'", seen in the classroom load test).
+import pandas  # noqa: F401
 import streamlit as st
 
 from ui import identity, state
