@@ -118,6 +118,22 @@ def test_unfreeze_slider_shows_the_trainable_parameter_count_as_it_moves(page):
     assert counts[0] == 0 and counts[0] < counts[1] < counts[2] < counts[3], counts
 
 
+def test_a_base_with_fewer_layers_moves_the_unfreeze_slider_to_its_nearest_stop(page, monkeypatch):
+    from core import engine
+
+    real_counts, real_available = engine.unfreeze_counts, engine.weights_available
+    monkeypatch.setattr(engine, "weights_available", lambda key: key in ("mobilenet_v2", "vgg16"))
+    monkeypatch.setattr(engine, "unfreeze_counts", lambda key, k: real_counts(key, k) if key != "vgg16" else {
+        "layers_total": 19, "params_trainable": 1000 * k, "params_frozen": 19_000 - 1000 * k, "params_total": 19_000})
+    page.run()
+    page.select_slider(key="train_unfreeze").set_value(30)
+    page.selectbox(key="train_base").set_value("vgg16").run()
+    assert not errors(page) and not page.warning
+    slider = page.select_slider(key="train_unfreeze")
+    assert slider.options[-1] == "19" and slider.value == 19  # 30 is past the top: the whole base
+    assert real_available("mobilenet_v2")
+
+
 def test_the_sliders_values_reach_the_runs_config_and_history(page, fake_engine):
     page.slider(key="train_epochs1").set_value(3)
     page.slider(key="train_epochs2").set_value(7)

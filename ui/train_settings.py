@@ -88,10 +88,12 @@ def _unfreeze(base_key: str) -> int:
     layers_total = _unfreeze_counts(base_key, 0)["layers_total"]
     stops = unfreeze_stops(layers_total)
     chosen = st.session_state.get("train_unfreeze")
+    start = {"value": min(stops, key=lambda s: abs(s - DEFAULTS.unfreeze))}
     if chosen is not None and chosen not in stops:  # another base has other stops: take the nearest
         st.session_state["train_unfreeze"] = min(stops, key=lambda k: abs(k - chosen))
+        start = {}  # the value just set wins (a default as well would be a warning on the page)
     k = st.select_slider(f"Unfreeze the top K of {layers_total} base layers (0 = no fine-tuning)", stops,
-                         value=min(stops, key=lambda s: abs(s - DEFAULTS.unfreeze)), key="train_unfreeze",
+                         key="train_unfreeze", **start,
                          help="Phase 2 trains these layers of the base (and the head) at the phase-2 learning rate.",
                          **KEEP)
     counts = _unfreeze_counts(base_key, int(k))
