@@ -27,6 +27,7 @@ from core.images import (
     too_large_reason,
 )
 from core.safe_text import name_problem, visible
+from core.twins import keep_twins_together
 from core.upload import unpack_zip_to_temp
 
 SPLITS = ("train", "val", "test")
@@ -232,6 +233,7 @@ def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -
         by_class = _drop_duplicate_photos(_scan_class_folders(root, skipped), skipped)
         class_names = sorted(by_class)
         per_split = split_per_class(by_class, seed)
+        keep_twins_together(per_split, seed)  # a resized/re-encoded copy never tests its own twin (core.twins)
     _check_trainable(class_names, per_split)
     splits = {
         split: [

@@ -18,7 +18,10 @@ photos are near-duplicates when either of two similarities is high:
   photographer. 0.92 sits in that gap.
 
 Together they join 10 pairs of the shared flowers into 8 groups (17 photos). Photos joined by any chain of similar pairs
-form one group; ``keep_together`` moves each group into one split.
+form one group; ``keep_together`` moves each group into one split. The 70/15/15 split itself
+(``core.data``) already keeps thumbnail twins together (``core.twins``, no TensorFlow needed); the
+feature test needs the base, so it runs in the dataset report, in cross-validation and before a training
+with ``split_keeping_near_duplicates_together``.
 """
 
 from __future__ import annotations
@@ -27,14 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
+from core import twins
 from core.data import SPLITS, Dataset
-from core.images import ImageProblem, open_rgb
+from core.twins import THUMB_THRESHOLD, thumbnail, thumbnails  # noqa: F401 - part of this module's surface
 
 THRESHOLD = 0.92
-THUMB_THRESHOLD = 0.97
-THUMB_SIZE = 16
 FEATURE_BASE, FEATURE_SIZE = "mobilenet_v2", 224
 MAX_PHOTOS = 20_000  # the similarity matrix is computed in blocks, but we do not try beyond this
 
@@ -60,64 +61,19 @@ class NearDuplicates:
                 f"the same picture.{moved} A twin in the test split would flatter the score.")
 
 
-def _normalise(features: np.ndarray) -> np.ndarray:
-    features = np.asarray(features, dtype=np.float32)
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, 1e-12)
-
-
 def similar_pairs(features: np.ndarray, threshold: float = THRESHOLD, block: int = 1024) -> list[tuple[int, int, float]]:
     """``(i, j, cosine)`` for every pair ``i < j`` above ``threshold``, computed in blocks (memory stays small)."""
-    z = _normalise(features)
-    pairs = []
-    for start in range(0, len(z), block):
-        sims = z[start : start + block] @ z.T
-        rows, cols = np.nonzero(sims > threshold)
-        for r, c in zip(rows.tolist(), cols.tolist()):
-            i = start + r
-            if i < c:
-                pairs.append((i, c, float(sims[r, c])))
-    return pairs
-
-
-def thumbnail(path: str) -> np.ndarray | None:
-    """The photo as a 16 x 16 colour thumbnail, mean removed, unit length (``None`` if it cannot be read)."""
-    try:
-        image = open_rgb(path, draft_size=4 * THUMB_SIZE)
-    except ImageProblem:
-        return None
-    pixels = np.asarray(image.resize((THUMB_SIZE, THUMB_SIZE), Image.BOX), dtype=np.float32).ravel()
-    pixels -= pixels.mean()
-    return pixels / max(float(np.linalg.norm(pixels)), 1e-6)
-
-
-def thumbnails(paths: list[str]) -> np.ndarray:
-    """One row per photo (a photo that cannot be read gets zeros: similar to nothing)."""
-    rows = [thumbnail(p) for p in paths]
-    return np.stack([r if r is not None else np.zeros(3 * THUMB_SIZE ** 2, np.float32) for r in rows]) if rows \
-        else np.zeros((0, 3 * THUMB_SIZE ** 2), np.float32)
+    return twins.similar_pairs(features, threshold, block)
 
 
 def group_ids(features: np.ndarray, threshold: float = THRESHOLD, thumbs: np.ndarray | None = None,
               thumb_threshold: float = THUMB_THRESHOLD) -> np.ndarray:
     """The group of every photo (the smallest index in its group): pairs similar in their features (or,
     when given, their thumbnails) joined transitively."""
-    parent = list(range(len(features)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     pairs = similar_pairs(features, threshold)
     if thumbs is not None and len(thumbs):
         pairs += similar_pairs(thumbs, thumb_threshold)
-    for i, j, _ in pairs:
-        a, b = root(i), root(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return np.array([root(i) for i in range(len(features))], dtype=np.int64)
+    return twins.join(len(features), pairs)
 
 
 def groups_of(paths: list[str], ids: np.ndarray) -> list[list[str]]:
