@@ -5,10 +5,12 @@
     python bench/memory_runs.py --json
 
 A classroom server trains one model after another in the same process. After each training the result is
-dropped and garbage is collected; what is left is measured (VmRSS). Leaks show as growth after the first
+dropped and garbage is collected; what is left is measured (VmRSS, after glibc's ``malloc_trim`` returns
+freed heap pages, and before it). Leaks show as growth after the first
 run: the first run pays for TensorFlow, the base model and the feature cache once. Also printed: each
-run's wall time (a leak slows later runs too) and, where the engine keeps one shared frozen base per
-process, how many graph nodes that base carries (one more per student model wired into it = a leak).
+run's wall time (a leak slows later runs too), the Keras models and variables still alive, and, where the
+engine keeps one shared frozen base per process, how many graph nodes it and its layers carry (more
+per run = each student model stays wired to it).
 
 The data and settings are the same every run (the feature cache is warm after the first), so the growth
 is what each training leaves behind, not new cache entries. Linux only (/proc/self/status).
@@ -39,7 +41,8 @@ def rss() -> int:
 
 
 def shared_base_nodes() -> int | None:
-    """Inbound + outbound nodes of the engine's shared bases, if it keeps any."""
+    """Graph nodes of the engine's shared bases and of every layer inside them, if it keeps any: a node
+    more per run means each student model stays wired to (and kept alive by) the shared base."""
     try:
         from core import models
     except ImportError:
@@ -47,7 +50,46 @@ def shared_base_nodes() -> int | None:
     bases = getattr(models, "_shared_bases", None)
     if not bases:
         return None
-    return sum(len(base._inbound_nodes) + len(base._outbound_nodes) for base, _ in bases.values())
+    total = 0
+    for base, _ in bases.values():
+        for layer in [base, *base.layers]:
+            total += len(layer._inbound_nodes) + len(layer._outbound_nodes)
+    return total
+
+
+def malloc_trim() -> bool:
+    """Give freed heap memory back to the system (glibc), so RSS shows what is still in use rather than
+    what the allocator keeps for later. False where there is no glibc."""
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0) or True)
+    except (OSError, AttributeError):
+        return False
+
+
+def tf_functions() -> int | None:
+    """Graph functions registered in TensorFlow's eager context (traced training steps that stay
+    registered after their model is gone would grow this)."""
+    try:
+        from tensorflow.python.eager import context
+
+        return len(context.context().list_function_names())
+    except (ImportError, AttributeError):
+        return None
+
+
+def live_objects() -> dict[str, int]:
+    """Keras models and variables still alive after garbage collection (they should not pile up)."""
+    import keras
+
+    counts = {"models": 0, "variables": 0, "tf_functions": tf_functions()}
+    for thing in gc.get_objects():
+        if isinstance(thing, keras.Model):
+            counts["models"] += 1
+        elif isinstance(thing, keras.Variable):
+            counts["variables"] += 1
+    return counts
 
 
 def tiny_photos(flowers: Path, target: Path, classes=("daisy", "roses", "tulips"), per_class=15) -> Path:
@@ -98,11 +140,16 @@ def main() -> None:
             accuracy = result.test["accuracy"]
             del result  # the session ended: nothing holds its model any more
             gc.collect()
-            row = {"run": run, "rss_mb": rss() / MB, "seconds": seconds, "test_accuracy": accuracy,
-                   "shared_base_nodes": shared_base_nodes()}
+            untrimmed = rss() / MB
+            trimmed = malloc_trim()
+            row = {"run": run, "rss_mb": rss() / MB if trimmed else untrimmed, "rss_untrimmed_mb": untrimmed,
+                   "seconds": seconds, "test_accuracy": accuracy, "shared_base_nodes": shared_base_nodes(),
+                   **live_objects()}
             rows.append(row)
             nodes = "" if row["shared_base_nodes"] is None else f"   shared-base nodes {row['shared_base_nodes']}"
-            print(f"run {run:2}: {row['rss_mb']:7,.0f} MB   {seconds:5.1f} s{nodes}", flush=True,
+            print(f"run {run:2}: {row['rss_mb']:7,.0f} MB (before malloc_trim {untrimmed:,.0f})   {seconds:5.1f} s   "
+                  f"live models {row['models']}, variables {row['variables']}, "
+                  f"tf functions {row['tf_functions']}{nodes}", flush=True,
                   file=sys.stderr if args.json else sys.stdout)  # progress; the JSON comes last
     finally:
         shutil.rmtree(work, ignore_errors=True)
