@@ -24,15 +24,13 @@ PREPROCESSING = {"model": "Correct: the base's own (pixels to −1…1)", "lesso
 AUGMENT_OPS = {"rotation": "rotate ±20°", "flip": "flip", "zoom": "zoom ±20%", "shear": "shear"}
 KEEP = {"persist_state": "session"}  # a setting survives a trip to another page
 # Where the pointer is a finger: thumbs of 28 px (the thumb is the element that holds the slider's hidden
-# <input type=range>) and a taller strip around the track to touch.
+# <input type=range>), and room above them so the value shown over the thumb clears the label.
 THUMB_CSS = """<style>
 @media (pointer: coarse) {
   .st-key-train_settings [data-testid="stSlider"] div:has(> div > input[type="range"]) {
     width: 28px !important; height: 28px !important;
   }
-  .st-key-train_settings [data-testid="stSlider"] [data-orientation="horizontal"][style*="touch-action"] {
-    padding: 12px 0;
-  }
+  .st-key-train_settings [data-testid="stSlider"] [role="group"] { padding-top: 14px; }  /* room for the value */
 }
 </style>"""
 
