@@ -13,7 +13,7 @@ import streamlit as st
 
 from core import engine
 from core.images import ImageProblem
-from ui import charts, glossary, model_upload, secure_context, state
+from ui import accuracy_panels, charts, glossary, model_upload, secure_context, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
 
@@ -132,6 +132,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
 
     st.plotly_chart(charts.top_guesses(prediction.top, prediction.sure), config=charts.PHONE_FRIENDLY,
                     width="stretch")
+    accuracy_panels.threshold(active, prediction)  # F: "not sure" below a confidence the student picks
 
     ranked = [name for name, _ in sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])]
     target = st.selectbox("Show where the model looked for", ranked, key="predict_cam_class",

@@ -11,6 +11,7 @@ from dataclasses import replace
 import streamlit as st
 
 from ui import (
+    accuracy_panels,
     glossary,
     kiran,
     lesson_panels,
@@ -30,6 +31,7 @@ training_job.collect(run_history.record)  # a training that ended since the last
 st.subheader("1 · Your photos")
 seed = train_settings.seed()
 data_spec = train_data.photos_section(seed)
+accuracy_panels.near_duplicates(data_spec, seed)  # F: near-duplicate photos
 
 st.subheader("2 · Settings")
 cfg = train_settings.settings_form(data_spec, lambda spec: train_data.sample_photo(spec, seed))
@@ -54,6 +56,7 @@ if right.button("Kiran's experiment: from scratch vs transfer", key="train_kiran
                 width="stretch", help=kiran.BUTTON_HELP):
     training_job.start("kiran", kiran.config(cfg), kiran.RECIPES)
 training_job.controls()
+accuracy_panels.crossval(cfg if can_start else None)  # F: how much does the split matter?
 
 latest = state.latest_result()
 if latest is not None and training_job.running() is None:

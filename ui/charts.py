@@ -236,3 +236,39 @@ def feature_map_grid(maps: np.ndarray, cols: int = 4) -> go.Figure:
     fig.update_layout(height=95 * rows, margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis={"visible": False},
                       yaxis={"visible": False, "scaleanchor": "x"})
     return fig
+
+
+# ------------------------------------------------------------------ honest accuracy (helper F, issue 12)
+def fold_accuracies(accuracies: list[float], mean: float, sd: float, mode: str = "") -> go.Figure:
+    """One bar per cross-validation fold (its accuracy written on it), the mean as a dashed line and
+    mean ± one standard deviation as a grey band."""
+    folds = [f"fold {i + 1}" for i in range(len(accuracies))]
+    fig = go.Figure(go.Bar(x=folds, y=accuracies, marker_color=colours.BLUE, text=[f"{a:.1%}" for a in accuracies],
+                           textposition="outside", name="each fold", hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    if accuracies:
+        fig.add_hrect(y0=max(0.0, mean - sd), y1=min(1.0, mean + sd), fillcolor=colours.LIGHT_GREY, opacity=0.5,
+                      line_width=0, annotation_text=f"± {sd * 100:.1f} points", annotation_position="bottom right")
+        fig.add_hline(y=mean, line_dash="dash", line_color=colours.BLACK, annotation_text=f"mean {mean:.1%}",
+                      annotation_position="top left")
+    low = max(0.0, min(accuracies, default=0.0) - 0.1)
+    fig.update_yaxes(range=[low, 1.02], tickformat=".0%", title="test accuracy of the fold")
+    title = "Each fold's accuracy" + (f" ({mode})" if mode else "")
+    return _layout(fig, title, height=320)
+
+
+def threshold_curve(points: list[dict], chosen: float | None = None) -> go.Figure:
+    """Coverage (share of test photos it would answer, solid, circles) and accuracy of those answered (dotted,
+    squares) against the 'not sure below' threshold; a vertical line at the student's choice."""
+    x = [p["threshold"] for p in points]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=[p["coverage"] for p in points], name="answered (coverage)", mode="lines+markers",
+                             line=dict(color=colours.BLUE), marker=dict(symbol=colours.SYMBOLS[0], size=4)))
+    fig.add_trace(go.Scatter(x=x, y=[p["accuracy"] for p in points], name="right, of those answered",
+                             mode="lines+markers", line=dict(color=colours.ORANGE, dash="dot"),
+                             marker=dict(symbol=colours.SYMBOLS[1], size=4)))
+    if chosen is not None:
+        fig.add_vline(x=chosen, line_dash="dash", line_color=colours.GREY, annotation_text=f"your {chosen:.0%}",
+                      annotation_position="top left")
+    fig.update_xaxes(title="say 'not sure' below this confidence", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    return _layout(fig, "What a threshold costs (test photos)", height=340)

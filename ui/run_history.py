@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import history
 from core.engine import TrainResult
-from ui import charts, kiran, state
+from ui import accuracy_panels, charts, kiran, state
 from ui.train_settings import learning_rate_text
 
 PICK_KEY = "train_runs_pick"  # the overlay's multiselect
@@ -42,6 +42,7 @@ def show() -> None:
     first = ["run", "test accuracy", "epochs1", "epochs2", "unfreeze", "lr1", "lr2"]  # what a phone shows first
     with st.container(key="train_runs_table"):
         st.dataframe(table, hide_index=True, column_order=first + [c for c in table[0] if c not in first])
+    accuracy_panels.noise(runs)  # F: is the newest run's difference inside the noise?
     changed = history.changed_settings(runs)
     if changed:
         st.caption(f"Settings that differ between your runs: {', '.join(changed)}.")

@@ -13,7 +13,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core import engine
 from core.engine import TrainResult
-from ui import charts, export_panel
+from ui import accuracy_panels, charts, export_panel
 
 WRONG_SHOWN = 12
 
@@ -101,10 +101,11 @@ def show(result: TrainResult) -> None:
     st.subheader("Results of your latest run")
     headline(result)
     settings_used(result)
-    # accuracy_panels.interval(result)      <- F: the accuracy's uncertainty, one line here
+    accuracy_panels.interval(result)  # F: the accuracy's uncertainty
     curves(result)
     confusion(result)
     mistakes(result)
+    accuracy_panels.cleaning(result)  # F: the hardest photos, move/remove own photos, retrain
     provenance(result)
     # lesson_panels.code_of_this_run(result)  <- B: the code of this run, one line here
     export_panel.show(result)  # D: model.keras, LiteRT files, model card, parity table, one zip

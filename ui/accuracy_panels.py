@@ -1,0 +1,239 @@
+"""Honest accuracy panels (issue 12), one call line each in the pages:
+
+* ``interval(result)``: the test accuracy's 95% interval in words, and a warning when the test split is small.
+* ``crossval(cfg)``: "How much does the split matter?" k-fold cross-validation, phase 1 in seconds or the
+  whole recipe in minutes (progress and Stop), as a chart of each fold.
+* ``noise(runs)``: whether the newest run's difference from the one before is inside the noise.
+* ``near_duplicates(data_spec, seed)``: groups of near-duplicate photos.
+* ``cleaning(result)``: the photos with the highest loss; move / remove for the student's own photos; retrain.
+* ``threshold(active, prediction)`` (Predict): "say 'not sure' below X%", with its cost on the test photos.
+
+Thin views: the work is in ``core.stats``, ``core.crossval``, ``core.near_duplicates``, ``core.cleaning`` and
+``core.threshold``. Session-state keys here are private to these panels (prefix ``accuracy_``).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import streamlit as st
+
+from core import stats
+from core import threshold as thresholds
+from core.engine import TF_FLOWERS, Callbacks, TrainConfig, load_photos
+from ui import charts
+
+FOLDS = 5
+GALLERY = 12
+_recipe_cv_slot = threading.Semaphore(1)  # a whole-recipe cross-validation is minutes of CPU: one per server
+
+
+def interval(result) -> None:
+    n = int(result.test.get("n", 0))
+    span = stats.accuracy_interval(result.test["accuracy"], n)
+    st.caption(f"**How sure is that number?** {stats.interval_words(span)}")
+    warning = stats.small_test_warning(n)
+    if warning:
+        st.warning(warning)
+
+
+def noise(runs) -> None:
+    if len(runs) < 2 or not runs[-1].test_n or not runs[-2].test_n:
+        return
+    before, after = runs[-2], runs[-1]
+    check = stats.difference_from_accuracies(before.test_accuracy, before.test_n, after.test_accuracy, after.test_n)
+    text = f"Run #{after.run_id} vs run #{before.run_id}: {check.words}"
+    (st.info if check.inside_noise else st.success)(text)
+
+
+# ----------------------------------------------------------------------------------------- cross-validation
+class _RecipeCV:
+    """A whole-recipe cross-validation in a background thread: progress, Stop, result or error."""
+
+    def __init__(self, cfg: TrainConfig, k: int):
+        self.progress, self.result, self.error, self.stop = None, None, None, threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(cfg, k), daemon=True)
+        self.thread.start()
+
+    def _run(self, cfg, k):
+        from core.crossval import recipe_crossval
+
+        if not _recipe_cv_slot.acquire(blocking=False):
+            self.error = "Another whole-recipe cross-validation is running on this computer: try again later."
+            return
+        try:
+            self.result = recipe_crossval(cfg, k, Callbacks(on_progress=self._on_progress, should_stop=self.stop.is_set))
+        except Exception as problem:  # noqa: BLE001 - shown to the student instead of killing the thread silently
+            self.error = str(problem)
+        finally:
+            _recipe_cv_slot.release()
+
+    def _on_progress(self, progress) -> None:
+        self.progress = progress
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+
+def _show_crossval(result) -> None:
+    st.plotly_chart(charts.fold_accuracies(result.accuracies, result.mean, result.sd,
+                                           "phase 1 only" if result.mode == "head" else "whole recipe"),
+                    config=charts.PHONE_FRIENDLY, key=f"accuracy_folds_{result.mode}")
+    st.write(result.words())
+    if result.n:
+        st.caption(f"All folds together: {result.correct} of {result.n} photos right, each tested once by a model "
+                   f"that never saw it. {stats.interval_words(result.pooled, 'photos')}")
+    for note in result.notes:
+        st.caption(note)
+
+
+@st.fragment(run_every=1.0)
+def _recipe_cv_live() -> None:
+    job = st.session_state.get("accuracy_recipe_cv")
+    if job is None:
+        return
+    if job.running:
+        p = job.progress
+        st.progress(min(1.0, p.fraction) if p else 0.0, text=p.message if p else "Starting…")
+        if st.button("Stop the cross-validation", key="accuracy_cv_stop"):
+            job.stop.set()
+    elif job.error:
+        st.error(job.error)
+    elif job.result is not None:
+        _show_crossval(job.result)
+
+
+def crossval(cfg: TrainConfig | None) -> None:
+    if cfg is None:
+        return
+    with st.expander("How much does the split matter? Cross-validation"):
+        st.write(f"Deal every photo into {FOLDS} folds; train {FOLDS} times, each time testing on one fold and "
+                 "training on the others. Every photo is a test photo once, and the spread between folds shows how "
+                 "much one test split can swing.")
+        left, right = st.columns(2)
+        if left.button(f"Phase 1, {FOLDS} folds (seconds once the photos are read)", key="accuracy_cv_head"):
+            from core.crossval import head_crossval  # imports Keras: only when asked
+
+            bar = st.progress(0.0, text="Reading the photos…")
+            result = head_crossval(replace(cfg, epochs1=max(1, cfg.epochs1)), FOLDS,
+                                   Callbacks(on_progress=lambda p: bar.progress(min(1.0, p.fraction), text=p.message)))
+            bar.empty()
+            st.session_state["accuracy_cv_result"] = result
+        busy = st.session_state.get("accuracy_recipe_cv")
+        if right.button(f"The whole recipe, {FOLDS} folds (minutes)", key="accuracy_cv_recipe",
+                        disabled=busy is not None and busy.running):
+            st.session_state["accuracy_recipe_cv"] = _RecipeCV(cfg, FOLDS)
+        if "accuracy_cv_result" in st.session_state:
+            _show_crossval(st.session_state["accuracy_cv_result"])
+        _recipe_cv_live()
+
+
+# ------------------------------------------------------------------------------------------- the photos
+def near_duplicates(data_spec: str | None, seed: int) -> None:
+    if data_spec is None:
+        return
+    with st.expander("Near-duplicate photos"):
+        st.caption("Resized, re-encoded, re-coloured or re-shot copies of one picture. The split already keeps "
+                   "resized copies together; this also compares what the frozen base sees in each photo.")
+        key = f"accuracy_near_{data_spec}_{seed}"
+        if st.button("Look for near-duplicates", key="accuracy_near_button"):
+            from core.near_duplicates import split_keeping_near_duplicates_together
+
+            with st.spinner("The frozen base looks at every photo once…"):
+                st.session_state[key] = split_keeping_near_duplicates_together(load_photos(data_spec, seed))
+        found = st.session_state.get(key)
+        if found is None:
+            return
+        st.write(found.words())
+        for group in found.groups[:8]:
+            st.image(group[:6], width=90)
+
+
+def cleaning(result) -> None:
+    from core import cleaning as clean
+
+    cfg = result.config
+    with st.expander("Clean your data: the photos the model finds hardest"):
+        st.caption("Highest loss first (the model is most sure of another class), from train, validation and test. "
+                   "A wrong label or a photo of something else hurts training.")
+        key = f"accuracy_clean_{id(result)}"
+        if st.button("Find the hardest photos", key="accuracy_clean_find"):
+            with st.spinner("The trained model looks at every photo…"):
+                dataset = load_photos(cfg.data, cfg.seed)
+                st.session_state[key] = (dataset, clean.highest_losses(result.model, dataset, cfg.image_size, GALLERY))
+        if key not in st.session_state:
+            return
+        dataset, rows = st.session_state[key]
+        if not clean.owns_photos(dataset):
+            st.info("These are the shared flowers: look, but they cannot be changed. Upload your own photos to clean them.")
+        cols = st.columns(3)
+        for i, row in enumerate(rows):
+            with cols[i % 3]:
+                st.image(row.path, width="stretch", caption=f"{row.split}: labelled {row.true}, model says "
+                         f"{row.predicted} ({row.confidence:.0%})")
+                if row.editable:
+                    _photo_actions(clean, dataset, row, i)
+        if st.session_state.get("accuracy_cleaned"):
+            st.success(f"You changed {st.session_state['accuracy_cleaned']} photo(s). Retrain and compare the new "
+                       "run with the previous one in your runs below.")
+            if st.button("Retrain with the same settings", key="accuracy_retrain"):
+                from ui import training_job
+
+                st.session_state["accuracy_cleaned"] = 0
+                training_job.start("train", cfg)
+
+
+def _photo_actions(clean, dataset, row, i: int) -> None:
+    others = [c for c in dataset.class_names if c != row.true]
+    target = st.selectbox("Wrong label → move to", others, key=f"accuracy_move_to_{i}")
+    left, right = st.columns(2)
+    try:
+        if left.button("Move", key=f"accuracy_move_{i}"):
+            clean.move_to_class(dataset, row.path, target)
+            _changed()
+        if right.button("Remove", key=f"accuracy_remove_{i}"):
+            clean.remove_photo(dataset, row.path)
+            _changed()
+    except clean.CleaningError as problem:
+        st.error(str(problem))
+
+
+def _changed() -> None:
+    st.session_state["accuracy_cleaned"] = st.session_state.get("accuracy_cleaned", 0) + 1
+    from ui import train_data
+
+    train_data.overview.clear()  # the photo overview reads the folder again
+    for key in [k for k in st.session_state if str(k).startswith("accuracy_clean_")]:
+        del st.session_state[key]
+    st.rerun()
+
+
+# -------------------------------------------------------------------------------------------- Predict
+def threshold(active, prediction) -> None:
+    """``active``: the Predict page's model (model, class_names, image_size, key); ``prediction``: its answer."""
+    from ui import state
+
+    with st.expander("Say 'not sure' below a confidence you choose"):
+        chosen = st.slider("Not sure below", 0, 99, 60, 5, format="%d%%", key="accuracy_threshold") / 100
+        answers, message = thresholds.decide(list(prediction.probabilities.values()), active.class_names, chosen)
+        (st.success if answers else st.warning)(message)
+        key = f"accuracy_curve_{active.key}"
+        if key not in st.session_state and st.button("Measure the trade-off on the test photos", key="accuracy_measure"):
+            latest = state.latest_result()
+            data, seed = ((latest.config.data, latest.config.seed) if active.key.startswith("train-") and latest
+                          else (TF_FLOWERS, 42))
+            with st.spinner("The model answers every test photo…"):
+                from core.cleaning import photo_probabilities
+
+                dataset = load_photos(data, seed)
+                paths = dataset.paths("test")
+                probabilities, kept = photo_probabilities(active.model, paths, active.image_size)
+                labels = [dataset.splits["test"][i].label for i in kept]
+                st.session_state[key] = thresholds.confidence_curve(probabilities, labels)
+        points = st.session_state.get(key)
+        if points:
+            st.plotly_chart(charts.threshold_curve([p.as_dict() for p in points], chosen),
+                            config=charts.PHONE_FRIENDLY, key="accuracy_threshold_chart")
+            st.write(thresholds.words(thresholds.point_at(points, chosen)))
