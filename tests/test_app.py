@@ -8,15 +8,21 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from core.runner import service
 from ui import state
 
 PAGES = ["app_pages/concept.py", "app_pages/compare.py", "app_pages/train.py", "app_pages/predict.py", "app_pages/quiz.py"]
 
 
 @pytest.fixture(scope="module")
-def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
+def app(tmp_path_factory) -> AppTest:
+    """One app for the module. Its first run restores the local student's work from the classroom store, so the
+    store is a private one here (the per-test one is not set yet when a module fixture runs)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TLL_DATA_DIR", str(tmp_path_factory.mktemp("tll-data-app")))
+        service.reset_for_tests()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.run()
     return at
 
 
@@ -54,10 +60,11 @@ def test_train_settings_survive_a_trip_to_another_page(app):
 
 
 def test_the_sidebar_tells_the_latest_model_from_the_shared_state(app):
-    app.switch_page("app_pages/concept.py").run()
-    assert any("No model trained yet" in c.value for c in app.sidebar.caption)
+    app.switch_page("app_pages/quiz.py").run()
+    captions = [c.value for c in app.sidebar.caption]
+    assert any("No model trained yet" in c for c in captions), captions
     app.session_state[state.LATEST_RESULT] = SimpleNamespace(test={"accuracy": 0.875})
     app.session_state[state.RUNS] = ["run 1", "run 2"]
     app.run()
-    assert any("Your latest model: 88% on its test photos (2 run(s) this session)" in c.value
-               for c in app.sidebar.caption)
+    captions = [c.value for c in app.sidebar.caption]
+    assert any("Your latest model: 88% on its test photos (2 run(s) this session)" in c for c in captions), captions
