@@ -1,7 +1,7 @@
 """The results of the latest run on the Train page, one panel per function, called in order by ``show``.
 
-Panels written elsewhere (the code of this run, the accuracy interval, the export) plug in as one call line
-each in ``show``, where the comments say.
+Panels written elsewhere (the accuracy interval and photo cleaning, the export) plug in as one call line each
+in ``show``; the code of this run sits under the run history (it follows the settings, not the result).
 """
 
 from __future__ import annotations
@@ -107,6 +107,5 @@ def show(result: TrainResult) -> None:
     mistakes(result)
     accuracy_panels.cleaning(result)  # F: the hardest photos, move/remove own photos, retrain
     provenance(result)
-    # lesson_panels.code_of_this_run(result)  <- B: the code of this run, one line here
     export_panel.show(result)  # D: model.keras, LiteRT files, model card, parity table, one zip
     try_it()
