@@ -127,7 +127,6 @@ def test_page_opens_without_tensorflow():
     assert not out["tensorflow"] and not out["keras"] and not out["tensorflow_after_slider"]
     summary = architecture.unfreeze_summary(80)
     assert f"{summary['model_params_trainable']:,}" in out["metrics"].values()
-    assert out["seconds"] < 20, out["seconds"]
 
 
 def test_without_bundle_the_student_uploads_and_missing_weights_are_explained(tmp_path, flowers_dir):
