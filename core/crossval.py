@@ -25,7 +25,9 @@ import numpy as np
 
 from core import stats
 from core.data import SPLITS, Dataset, ImageItem
-from core.engine import Callbacks, Progress, TrainConfig, load_photos
+from core.data import load_dataset as load_photos
+from core.results import Callbacks, Progress
+from core.train_config import TrainConfig
 
 DEFAULT_FOLDS = 5
 HEAD, RECIPE = "head", "recipe"
@@ -255,9 +257,7 @@ def recipe_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbac
     """The whole recipe ``k`` times (``trainer(cfg, callbacks, dataset) -> TrainResult``, default
     ``core.engine.train``), each fold the test split once. Progress covers all folds; a Stop ends the fold
     in progress and keeps the finished ones."""
-    from core import engine
-
-    trainer = trainer or engine.train
+    trainer = trainer or _two_phase_recipe
     cb = callbacks or Callbacks()
     started = time.perf_counter()
     dataset = dataset or load_photos(cfg.data, cfg.seed)
@@ -285,9 +285,19 @@ def recipe_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbac
     return result
 
 
+def _two_phase_recipe(cfg: TrainConfig, callbacks: Callbacks, dataset: Dataset):
+    """What ``core.engine.train`` does (the engine dispatches presets here, so we do not import it back)."""
+    from core.learner import vision_learner
+
+    learner = vision_learner(dataset, cfg, callbacks)
+    learner.fit_head()
+    learner.fine_tune()
+    return learner.result()
+
+
 def crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, head_only: bool = False,
              callbacks: Callbacks | None = None, dataset: Dataset | None = None) -> CrossValResult:
-    """``head_crossval`` or ``recipe_crossval`` (what ``python -m core.train --folds K`` runs)."""
+    """``head_crossval`` or ``recipe_crossval`` (presets have their own: ``core.presets.crossval``)."""
     if head_only:
         return head_crossval(replace(cfg, epochs1=max(1, cfg.epochs1)), k, callbacks, dataset)
     return recipe_crossval(cfg, k, callbacks, dataset)

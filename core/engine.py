@@ -68,6 +68,10 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset
 
     started = time.perf_counter()
     cfg.validate()
+    if cfg.preset:  # a named recipe offered beside the lesson's (issue 12)
+        from core.presets import train as train_preset
+
+        return train_preset(cfg, callbacks, dataset)
     learner = make(dataset or load_dataset(cfg.data, cfg.seed), cfg, callbacks, started)
     learner.fit_head()
     learner.fine_tune()

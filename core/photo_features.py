@@ -41,20 +41,25 @@ _lock = threading.Lock()
 class FeatureSpec:
     base: str = "mobilenet_v2"
     image_size: int = 224
-    view: str = "plain"  # "plain", "flip" or "aug<v>"
+    view: str = "plain"  # "plain", "flip", "crop", "cropflip" or "aug<v>"
     preprocessing: str = "model"
     augment_ops: str = "rfzs"  # for "aug<v>" views: rotation, flip, zoom, shear (the letters switched on)
+    layers: tuple[str, ...] = ()  # pool these base layers' outputs (concatenated) instead of the base's output
 
 
 class Stopped(Exception):
     """``should_stop()`` turned true while the base was reading photos."""
 
 
-def _frozen_base(base_key: str, size: int, preprocessing: str):
-    """``(front, preprocess_layer, weights_identity)``: the pretrained base + global average pooling."""
+CROP = 0.8  # the "crop" view: the middle 80% of the (squashed) photo, enlarged back to full size
+
+
+def _frozen_base(base_key: str, size: int, preprocessing: str, layers: tuple[str, ...] = ()):
+    """``(front, preprocess_layer, weights_identity, base)``: the pretrained base, its output (or the outputs
+    of ``layers``) globally average-pooled and concatenated."""
     from core.models import base_spec, build_base, preprocess_layer_class, preprocessing_mode
 
-    key = (base_key, size, preprocessing)
+    key = (base_key, size, preprocessing, layers)
     with _lock:
         if key not in _bases:
             config.quiet_tensorflow_logs()
@@ -62,16 +67,28 @@ def _frozen_base(base_key: str, size: int, preprocessing: str):
 
             base, weights = build_base(base_key, size, pretrained=True)
             base.trainable = False
-            pooled = keras.layers.GlobalAveragePooling2D()(base.output)
-            front = keras.Model(base.input, pooled, name=f"pooled_{base_key}_{size}")
+            front = keras.Model(base.input, pooled_outputs(base, layers), name=f"pooled_{base_key}_{size}")
             mode = preprocessing_mode(base_spec(base_key), preprocessing)
             _bases[key] = (front, preprocess_layer_class()(mode), weights.identity, base)
     return _bases[key]
 
 
-def build_pooled_base(base_key: str, size: int):
-    """The same pretrained base Keras model used for the cached features (shared: never make it trainable)."""
-    return _frozen_base(base_key, size, "model")[3]
+def pooled_outputs(base, layers: tuple[str, ...] = ()):
+    """The base's output, or its ``layers``' outputs, each globally average-pooled, concatenated (a tensor)."""
+    import keras
+
+    if not layers:
+        return keras.layers.GlobalAveragePooling2D()(base.output)
+    pooled = [keras.layers.GlobalAveragePooling2D()(base.get_layer(name).output) for name in layers]
+    return keras.layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
+
+
+def crop_layers(size: int) -> list:
+    """Keras layers for the "crop" view, used both here and inside a saved model (the same arithmetic)."""
+    import keras
+
+    inner = int(round(size * CROP))
+    return [keras.layers.CenterCrop(inner, inner), keras.layers.Resizing(size, size)]
 
 
 def _store_path(spec: FeatureSpec, identity: str):
@@ -112,8 +129,15 @@ def _view_images(images: np.ndarray, spec: FeatureSpec) -> np.ndarray:
         return images
     if view == "flip":
         return images[:, :, ::-1, :].copy()
+    if view in ("crop", "cropflip"):
+        pixels = images.astype("float32")
+        for layer in crop_layers(images.shape[1]):
+            pixels = layer(pixels)
+        pixels = np.asarray(pixels)
+        return pixels[:, :, ::-1, :].copy() if view == "cropflip" else pixels
     if view.startswith("aug") and view[3:].isdigit():
-        from core.engine import AugmentConfig, augment_images
+        from core.augment import augment_images  # imports Keras: only for augmented views
+        from core.train_config import AugmentConfig
 
         ops = AugmentConfig(*(letter in spec.augment_ops for letter in "rfzs"))
         return augment_images(images, ops, seed=7919 * (int(view[3:]) + 1))
@@ -133,8 +157,8 @@ def pooled_features(
     checked between batches (raises ``Stopped``; what was computed so far stays cached).
     """
     if not spec.view.startswith("aug"):
-        spec = FeatureSpec(spec.base, spec.image_size, spec.view, spec.preprocessing)  # ops don't matter
-    front, preprocess, identity, _ = _frozen_base(spec.base, spec.image_size, spec.preprocessing)
+        spec = FeatureSpec(spec.base, spec.image_size, spec.view, spec.preprocessing, layers=spec.layers)
+    front, preprocess, identity, _ = _frozen_base(spec.base, spec.image_size, spec.preprocessing, spec.layers)
     key, path = _store_path(spec, identity)
     with _lock:
         table = _load_store(key, path)

@@ -53,6 +53,11 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
                         help="visible: up to 10%% of the image; lesson: ImageDataGenerator's shear_range=0.1 (0.1°)")
     parser.add_argument("--emit-code", metavar="FILE.py",
                         help="write the runnable Keras 3 script of these settings (core.codegen) and exit: no training")
+    parser.add_argument("--preset", default="", choices=("", "best"),
+                        help="best: 'best for small data' (core.presets) instead of the lesson's two phases")
+    parser.add_argument("--folds", type=int, default=0, help="k-fold cross-validation instead of one training")
+    parser.add_argument("--folds-head-only", action="store_true", help="with --folds: phase 1 only, on cached features")
+    parser.add_argument("--all-photos", action="store_true", help="with --preset: train on every photo (no test split)")
     args = parser.parse_args(argv)
     cfg = replace(
         defaults, data=args.data, base=args.base, epochs1=args.epochs1, epochs2=args.epochs2,
@@ -62,7 +67,7 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
                                   args.aug_shear_amount),
         aug_views=args.aug_views, preprocessing=args.preprocessing, seed=args.seed,
         head_units=args.head_units, dropout=args.dropout, pretrained=not args.random_weights,
-        use_cache=not args.no_cache,
+        use_cache=not args.no_cache, preset=args.preset,
     )
     return cfg, args
 
@@ -88,6 +93,10 @@ def main(argv=None) -> int:
         from core.runner.ray_backend import train_on_cluster  # here: Ray is imported only when a cluster is set
 
         return train_on_cluster(cfg, args.save, print_epoch)
+    if args.folds or args.all_photos:  # issue 12: cross-validation; a preset trained on every photo
+        from core import folds_cli
+
+        return folds_cli.main(cfg, args)
     try:
         result = train(cfg, Callbacks(on_epoch=print_epoch))
     except (DatasetError, WeightsUnavailable, ValueError) as error:

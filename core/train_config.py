@@ -50,6 +50,7 @@ class TrainConfig:
     pretrained: bool = True
     use_cache: bool = True
     jit_compile: bool = False  # XLA measured slower here: 6x on the phase-2 top on a 2-core CPU (README)
+    preset: str = ""  # a named recipe from core.presets ("best"); "" = the lesson's two phases
 
     @property
     def augmenting(self) -> bool:
