@@ -57,6 +57,7 @@ if right.button("Kiran's experiment: from scratch vs transfer", key="train_kiran
     training_job.start("kiran", kiran.config(cfg), kiran.RECIPES)
 training_job.controls()
 accuracy_panels.crossval(cfg if can_start else None)  # F: how much does the split matter?
+accuracy_panels.preset(cfg, can_start)  # F: the "best for small data" preset beside the lesson's recipe
 
 latest = state.latest_result()
 if latest is not None and training_job.running() is None:

@@ -130,6 +130,28 @@ def crossval(cfg: TrainConfig | None) -> None:
         _recipe_cv_live()
 
 
+# ----------------------------------------------------------------------------------------------- preset
+PRESET_MEASURED = ("On the 998 shared flowers, 5-fold cross-validation: {mean} mean accuracy (± {sd} points "
+                   "between folds), against {lesson} for the lesson's phase 1 measured the same way. See the README.")
+
+
+def preset(cfg: TrainConfig | None, can_start: bool) -> None:
+    """The "best for small data" preset, offered beside the lesson's recipe with its measured figures."""
+    from core import presets
+
+    best = presets.BEST
+    with st.expander(f"Kiran's 92%: the '{best.title}' preset"):
+        st.write(best.summary)
+        if best.measured:
+            st.caption(PRESET_MEASURED.format(**best.measured))
+        st.caption("It replaces both phases: your epoch and learning-rate settings are not used. The test photos "
+                   "stay unseen; train and validation photos both teach the head (nothing is tuned on them).")
+        if st.button(f"Train the '{best.title}' preset", key="accuracy_preset_train", disabled=not can_start or cfg is None):
+            from ui import training_job
+
+            training_job.start("preset_best", replace(cfg, preset=best.key))
+
+
 # ------------------------------------------------------------------------------------------- the photos
 def near_duplicates(data_spec: str | None, seed: int) -> None:
     if data_spec is None:

@@ -14,6 +14,7 @@ PICK_KEY = "train_runs_pick"  # the overlay's multiselect
 LABELS = {  # run labels of the one-click experiments
     "high_lr": "try lr = 1e-2 in phase 2",
     "kiran": "Kiran: transfer learning",
+    "preset_best": "preset: best for small data",
 }
 OVERLAY_MAX = 4
 
