@@ -61,6 +61,8 @@ BEST = Preset(
     members=(Member("mobilenet_v2", 1.0), Member("mobilenet_v2_035", 0.5)),
     layers=MID_AND_TOP,
     views=("plain", "flip", "crop"),
+    # bench/results/ablation.md and the README: 5-fold CV on the 998 shared flowers, four fold seeds
+    measured={"mean": "92.5–93.1%", "sd": "1.2–2.7", "lesson": "88.5%"},
 )
 PRESETS = {BEST.key: BEST}
 
