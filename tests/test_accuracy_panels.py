@@ -36,3 +36,39 @@ def test_run_history_says_when_a_difference_is_inside_the_noise():
     assert "second run is better by" in real.success[0].value
     unknown = AppTest.from_function(noise_app, args=(0.60, 0.95, 0), default_timeout=120).run()
     assert not unknown.info and not unknown.success
+
+
+def threshold_app():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ui import accuracy_panels
+
+    class Fake:
+        """A 'model' sure of daisy for bright photos, unsure otherwise (no TensorFlow)."""
+
+        def predict_on_batch(self, images):
+            bright = images.mean(axis=(1, 2, 3)) > 110
+            p = np.full((len(images), 5), 0.1)
+            p[bright, 0] = 0.6
+            p[~bright] = 0.2
+            return p / p.sum(1, keepdims=True)
+
+    names = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
+    active = SimpleNamespace(model=Fake(), class_names=names, image_size=32, key="quick-fake")
+    prediction = SimpleNamespace(probabilities=dict(zip(names, [0.7, 0.1, 0.1, 0.05, 0.05])))
+    accuracy_panels.threshold(active, prediction)
+
+
+def test_the_threshold_panel_measures_coverage_on_the_test_photos():
+    at = AppTest.from_function(threshold_app, default_timeout=300).run()
+    assert "daisy (70%" in at.success[0].value  # 70% is above the default 60% threshold
+    at.slider(key="accuracy_threshold").set_value(75).run()
+    assert "Not sure" in at.warning[0].value
+    at.button(key="accuracy_measure").click().run()
+    words = [m.value for m in at.markdown if "test photos" in m.value]
+    assert words == ["At 75% it would say 'not sure' about all 149 test photos."]  # the fake is never 75% sure
+    at.slider(key="accuracy_threshold").set_value(50).run()
+    words = [m.value for m in at.markdown if "test photos" in m.value]
+    assert "it would answer" in words[0] and "of 149 test photos" in words[0]
