@@ -194,8 +194,9 @@ def head_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbacks
     folds = fold_ids(labels, k, cfg.seed, groups)
     result = CrossValResult(HEAD, k, [], [], 0, 0, 0.0, False, _settings(cfg))
     if groups is not None and len(set(groups.tolist())) < len(groups):
-        result.notes.append(f"{len(groups) - len(set(groups.tolist()))} near-duplicate photos were kept in the "
-                            "same fold as their twin.")
+        twins_kept = len(groups) - len(set(groups.tolist()))
+        result.notes.append(f"{twins_kept} near-duplicate photo{'s were' if twins_kept != 1 else ' was'} kept in the "
+                            "same fold as its twin.")
     for fold in range(k):
         if cb.should_stop and cb.should_stop():
             result.stopped = True
@@ -263,6 +264,11 @@ def recipe_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbac
     dataset = dataset or load_photos(cfg.data, cfg.seed)
     items = all_photos(dataset)
     labels = np.array([item.label for item in items])
+    if near_duplicate_groups is None:  # resized/re-encoded twins at least (thumbnails: no base needed)
+        from core import twins
+
+        near_duplicate_groups = twins.join(len(items), twins.similar_pairs(
+            twins.thumbnails([item.path for item in items]), twins.THUMB_THRESHOLD))
     folds = fold_ids(labels, k, cfg.seed, near_duplicate_groups)
     result = CrossValResult(RECIPE, k, [], [], 0, 0, 0.0, False, _settings(cfg))
     for fold in range(k):
