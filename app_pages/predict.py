@@ -61,7 +61,7 @@ def _model_from_train_page() -> ActiveModel | None:
 
 def _quick_model() -> ActiveModel | None:
     try:
-        with st.spinner("Training a quick flower model: about 20 seconds the first time, then it is ready for everyone..."):
+        with st.spinner("Getting the quick flower model ready: about 20 seconds the first time it is ever trained, then it is kept for everyone..."):
             quick = shared_quick_model()
     except (engine.DatasetError, engine.WeightsUnavailable) as problem:  # no flowers or no weights on this computer
         st.error(f"The quick model cannot be trained here: {problem}", icon="🚫")

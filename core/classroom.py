@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 from core import certificate, join
@@ -23,11 +24,20 @@ def streamlit_command(port: int, address: str, cert, key) -> list[str]:
             "--server.headless", "true", "--browser.gatherUsageStats", "false"]
 
 
+def prepare_quick_model(env: dict) -> None:
+    """The Predict page's ready-made model, made (or found on disk) in its own process before the server
+    starts: the server then only loads it, and 30 students never wait for it to train."""
+    print("  Preparing the quick flower model (the first time takes about a minute)...", flush=True)
+    subprocess.run([sys.executable, "-m", "core.quick_model"], cwd=PROJECT_ROOT, env=env, check=False)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
     parser.add_argument("--address", default="0.0.0.0", help="listen on (default: every network interface)")
     parser.add_argument("--no-qr", action="store_true", help="print the addresses without QR codes")
+    parser.add_argument("--no-quick-model", action="store_true",
+                        help="start at once; the first student to ask trains the quick model in the server")
     args = parser.parse_args(argv)
 
     folder = data_dir()
@@ -50,6 +60,8 @@ def main(argv=None) -> int:
                                 else "off: set TLL_TEACHER_CODE to use it"))
     print(f"  Students' work is kept in {folder}\n", flush=True)
     env = {**os.environ, "TLL_CLASSROOM": "1"}
+    if not args.no_quick_model:
+        prepare_quick_model(env)
     os.chdir(PROJECT_ROOT)
     command = streamlit_command(args.port, args.address, cert, key)
     os.execve(command[0], command, env)  # the server replaces this process (Ctrl+C stops it)

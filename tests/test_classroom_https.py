@@ -47,7 +47,7 @@ def test_the_classroom_server_answers_over_https(tmp_path):
     port = free_port()
     env = {**os.environ, "TLL_DATA_DIR": str(tmp_path / "data"), "TLL_TEACHER_CODE": "not printed anywhere"}
     server = subprocess.Popen([sys.executable, "-m", "core.classroom", "--address", "127.0.0.1", "--port", str(port),
-                               "--no-qr"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               "--no-qr", "--no-quick-model"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True)
     cert = tmp_path / "data" / "tls" / "cert.pem"
     try:

@@ -238,6 +238,34 @@ def test_predict_photo_resizes_and_checks_class_count(quick):
     assert not predict_photo(model, class_names, grey).sure  # a blank grey square is not a flower
 
 
+@pytest.mark.slow
+def test_quick_model_is_kept_on_disk_and_a_restart_loads_it_instead_of_training(quick, monkeypatch):
+    from core import quick_model
+
+    def no_training(*args):
+        raise AssertionError("trained again although the same model is on disk")
+
+    monkeypatch.setattr(quick_model, "_train", no_training)
+    again = quick_model.quick_default_model(image_size=96, epochs1=2)
+    assert again.model is not quick.model  # read back from the file, not the same object in memory
+    assert (again.class_names, again.image_size, again.summary_text) == (
+        quick.class_names, quick.image_size, quick.summary_text)
+    photo = prepare_photo(sorted((FLOWERS / "tulips").glob("*.jpg"))[0], 96)[1]
+    before = predict_photo(quick.model, quick.class_names, photo).probabilities
+    after = predict_photo(again.model, again.class_names, photo).probabilities
+    assert after == pytest.approx(before, abs=1e-5)
+
+
+def test_a_damaged_quick_model_file_is_trained_again_not_an_error(tmp_path):
+    from core import quick_model
+
+    path = tmp_path / "quick.keras"
+    path.write_bytes(b"half a zip file")
+    path.with_suffix(".json").write_text('{"summary_text": "x", "test_accuracy": 0.9}')
+    assert quick_model._load_saved(path) is None
+    assert quick_model._load_saved(tmp_path / "missing.keras") is None
+
+
 # --- the Predict page ----------------------------------------------------------------------------------
 
 
