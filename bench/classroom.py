@@ -143,7 +143,7 @@ def start_server(port: int, data: Path) -> subprocess.Popen:
     log_file = open(data.parent / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen([sys.executable, "-m", "core.classroom", "--address", "127.0.0.1", "--port",
                                str(port), "--no-qr"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # the first start also makes the quick flower model (about a minute)
     while time.monotonic() < deadline:
         try:
             if requests.get(f"https://127.0.0.1:{port}/_stcore/health", verify=False, timeout=5).text == "ok":

@@ -303,8 +303,18 @@ def sections(cfg: TrainConfig, data_dir: str | None = None) -> list[str]:
             _predict_step()]
 
 
+def _check_written(cfg: TrainConfig) -> None:
+    """The script covers the lesson's choices; the options beyond it (CLI only) are not written out."""
+    beyond = [name for name, on in (("--label-smoothing", cfg.label_smoothing), ("--lr-schedule cosine",
+              cfg.lr_schedule != "constant"), ("--head-lr-factor", cfg.head_lr_factor != 1)) if on]
+    if beyond:
+        raise ValueError(f"the code export covers the lesson's settings; {', '.join(beyond)} cannot be written "
+                         "into it yet: leave them out to get the code")
+
+
 def emit_script(cfg: TrainConfig, data_dir: str | None = None) -> str:
     """The complete, runnable Keras 3 script for ``cfg`` (``data_dir``: the default photo folder in it)."""
+    _check_written(cfg)
     return "\n\n".join(part.rstrip("\n") for part in sections(cfg, data_dir)) + "\n"
 
 
@@ -312,6 +322,7 @@ def emit_notebook(cfg: TrainConfig, data_dir: str | None = None) -> bytes:
     """The same code as a Jupyter notebook (``.ipynb``): a title cell, then one code cell per step."""
     import nbformat  # only when a notebook is asked for
 
+    _check_written(cfg)
     parts = [part.rstrip("\n") for part in sections(cfg, data_dir)]
     title = (f"# The code of this run ({base_spec(cfg.base).name}, {cfg.image_size} px)\n\n"
              "Written by Transfer Learning Lab. Set `DATA_DIR` in the first cell to your folder of class folders, "

@@ -42,6 +42,7 @@ from core.models import (
     trainable_counts,
     unfreeze_top,
 )
+from core.optimizing import compile_phase
 from core.predict import Prediction, predict_photo
 from core.results import PHASE1, PHASE2, Callbacks, EpochRecord, Evaluation, PhaseResult, TrainResult
 from core.train_config import TrainConfig
@@ -50,7 +51,6 @@ from core.training_loop import (
     Preparation,
     ProgressTracker,
     StopRequested,
-    compile_for_training,
     fit_epochs,
     steps_per_epoch,
 )
@@ -201,9 +201,9 @@ class CachedPhases:
         for layer in self.learner.head:
             x = layer(x)
         head = keras.Model(inputs, x, name="head_on_cached_features")
-        compile_for_training(head, cfg.lr1, cfg.jit_compile)
+        trainer = compile_phase(head, cfg, cfg.lr1, len(features.labels("train")), cfg.epochs1)
         history, stopped = fit_epochs(
-            head, (pooled["train_0"], features.labels("train")), (pooled["val_0"], features.labels("val")),
+            trainer, (pooled["train_0"], features.labels("train")), (pooled["val_0"], features.labels("val")),
             phase=PHASE1, epochs=cfg.epochs1, first_epoch=1, batch_size=cfg.batch_size, seed=cfg.seed,
             tracker=self.learner.tracker, view_of_epoch=self._view([self.split.pooled_index]))
         probabilities = head.predict(pooled["test_0"], batch_size=256, verbose=0)  # cached test features, even after a stop
@@ -222,7 +222,7 @@ class CachedPhases:
         learner, cfg, features = self.learner, self.learner.cfg, self.features
         unfreeze_top(learner.base, learner.k)
         top = self._top_model()
-        compile_for_training(top, cfg.lr2, cfg.jit_compile)
+        trainer = compile_phase(top, cfg, cfg.lr2, len(features.labels("train")), cfg.epochs2, learner.head)
         crossing = list(range(self.split.pooled_index))
 
         def inputs(split_name: str):
@@ -230,7 +230,7 @@ class CachedPhases:
             return picked if len(picked) > 1 else picked[0]
 
         history, stopped = fit_epochs(
-            top, (inputs("train"), features.labels("train")), (inputs("val"), features.labels("val")),
+            trainer, (inputs("train"), features.labels("train")), (inputs("val"), features.labels("val")),
             phase=PHASE2, epochs=cfg.epochs2, first_epoch=cfg.epochs1 + 1, batch_size=cfg.batch_size,
             seed=cfg.seed, tracker=learner.tracker, view_of_epoch=self._view(crossing))
         probabilities = top.predict(inputs("test"), batch_size=128, verbose=0)

@@ -13,8 +13,9 @@ import keras
 from core.augment import augmenter
 from core.data import SPLITS, decode_split
 from core.models import unfreeze_top
+from core.optimizing import compile_phase
 from core.results import PHASE1, PHASE2
-from core.training_loop import PhaseRun, Preparation, compile_for_training, fit_epochs
+from core.training_loop import PhaseRun, Preparation, fit_epochs
 
 
 class LessonPipeline:
@@ -36,11 +37,11 @@ class LessonPipeline:
         dropped = working.skipped[len(self.learner.dataset.skipped):]
         return Preparation(timings={"decode": time.perf_counter() - start}, dropped=dropped)
 
-    def _fit(self, phase: str, learning_rate: float, epochs: int, first_epoch: int) -> PhaseRun:
+    def _fit(self, phase: str, learning_rate: float, epochs: int, first_epoch: int, head_layers=()) -> PhaseRun:
         cfg = self.learner.cfg
-        compile_for_training(self.trainer, learning_rate, cfg.jit_compile)
+        trainer = compile_phase(self.trainer, cfg, learning_rate, len(self.arrays["train"][1]), epochs, head_layers)
         history, stopped = fit_epochs(
-            self.trainer, self.arrays["train"], self.arrays["val"], phase=phase, epochs=epochs,
+            trainer, self.arrays["train"], self.arrays["val"], phase=phase, epochs=epochs,
             first_epoch=first_epoch, batch_size=cfg.batch_size, seed=cfg.seed, tracker=self.learner.tracker)
         x_test, y_test = self.arrays["test"]
         return PhaseRun(history, stopped, self.learner.model.predict(x_test, batch_size=64, verbose=0), y_test)
@@ -52,4 +53,4 @@ class LessonPipeline:
     def fine_tune(self) -> PhaseRun:
         cfg = self.learner.cfg
         unfreeze_top(self.learner.base, self.learner.k)
-        return self._fit(PHASE2, cfg.lr2, cfg.epochs2, cfg.epochs1 + 1)
+        return self._fit(PHASE2, cfg.lr2, cfg.epochs2, cfg.epochs1 + 1, self.learner.head)

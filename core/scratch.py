@@ -13,9 +13,10 @@ import keras
 from core.data import SPLITS, Dataset, decode_split, load_dataset
 from core.evaluate import evaluate_probabilities, misclassified
 from core.models import preprocess_layer_class
+from core.optimizing import compile_phase
 from core.results import SCRATCH, TrainResult
 from core.train_config import TrainConfig
-from core.training_loop import Callbacks, ProgressTracker, compile_for_training, fit_epochs, steps_per_epoch
+from core.training_loop import Callbacks, ProgressTracker, fit_epochs, steps_per_epoch
 
 SCRATCH_WEIGHTS = "none: random start, trained from scratch"
 
@@ -45,8 +46,8 @@ def train_from_scratch(cfg: TrainConfig, callbacks: Callbacks | None = None,
     model = build_scratch_cnn(len(dataset.class_names), cfg.image_size, cfg.seed)
     epochs = cfg.epochs1 + cfg.epochs2
     tracker = ProgressTracker({SCRATCH: epochs * steps_per_epoch(len(y_train), cfg.batch_size)}, callbacks)
-    compile_for_training(model, cfg.lr1, cfg.jit_compile)
-    history, stopped = fit_epochs(model, (x_train, y_train), (x_val, y_val), phase=SCRATCH, epochs=epochs,
+    trainer = compile_phase(model, cfg, cfg.lr1, len(y_train), epochs)
+    history, stopped = fit_epochs(trainer, (x_train, y_train), (x_val, y_val), phase=SCRATCH, epochs=epochs,
                                   first_epoch=1, batch_size=cfg.batch_size, seed=cfg.seed, tracker=tracker)
     probabilities = model.predict(x_test, batch_size=64, verbose=0)
     return TrainResult(

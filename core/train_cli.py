@@ -58,6 +58,12 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     parser.add_argument("--folds", type=int, default=0, help="k-fold cross-validation instead of one training")
     parser.add_argument("--folds-head-only", action="store_true", help="with --folds: phase 1 only, on cached features")
     parser.add_argument("--all-photos", action="store_true", help="with --preset: train on every photo (no test split)")
+    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing,
+                        help="beyond the lesson: the right class's target is 1 - this")
+    parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default=defaults.lr_schedule,
+                        help="beyond the lesson: cosine = each phase's rate falls to 0")
+    parser.add_argument("--head-lr-factor", type=float, default=defaults.head_lr_factor,
+                        help="beyond the lesson: in phase 2 the head learns this many times faster")
     args = parser.parse_args(argv)
     cfg = replace(
         defaults, data=args.data, base=args.base, epochs1=args.epochs1, epochs2=args.epochs2,
@@ -67,7 +73,8 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
                                   args.aug_shear_amount),
         aug_views=args.aug_views, preprocessing=args.preprocessing, seed=args.seed,
         head_units=args.head_units, dropout=args.dropout, pretrained=not args.random_weights,
-        use_cache=not args.no_cache, preset=args.preset,
+        use_cache=not args.no_cache, preset=args.preset, label_smoothing=args.label_smoothing,
+        lr_schedule=args.lr_schedule, head_lr_factor=args.head_lr_factor,
     )
     return cfg, args
 

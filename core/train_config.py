@@ -13,6 +13,7 @@ from core.models import DEFAULT_BASE, IMAGE_SIZES, base_spec
 # Keras's RandomShear factor is a fraction of the image. "visible": up to 10% of the image (about 5.7°);
 # "lesson": the lesson's ImageDataGenerator(shear_range=0.1) means 0.1 DEGREES, i.e. tan(0.1°), too small to see.
 SHEAR_FACTORS = {"visible": 0.1, "lesson": 0.0017453}
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class TrainConfig:
     use_cache: bool = True
     jit_compile: bool = False  # XLA measured slower here: 6x on the phase-2 top on a 2-core CPU (README)
     preset: str = ""  # a named recipe from core.presets ("best"); "" = the lesson's two phases
+    # Beyond the lesson (core/optimizing.py; explored in bench/ablation_fine_tune.py; off by default, so runs match the lesson):
+    label_smoothing: float = 0.0  # the right class's target is 1 - s, the rest shared among the others
+    lr_schedule: str = "constant"  # or "cosine": each phase's rate falls along a cosine to 0
+    head_lr_factor: float = 1.0  # phase 2: the head learns this many times faster than the unfrozen layers
 
     @property
     def augmenting(self) -> bool:
@@ -73,5 +78,11 @@ class TrainConfig:
             raise ValueError("learning rates must be between 0 and 1")
         if not 0 <= self.dropout < 1:
             raise ValueError("dropout must be in [0, 1)")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError("label smoothing must be in [0, 1)")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}")
+        if not 0 < self.head_lr_factor <= 1000:
+            raise ValueError("the head's learning-rate factor must be above 0 (and at most 1000)")
         if self.augment_ops.shear_amount not in SHEAR_FACTORS:
             raise ValueError(f"shear amount must be one of {', '.join(SHEAR_FACTORS)}")

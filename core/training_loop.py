@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 
 from core.data import SkippedFile
@@ -81,11 +80,6 @@ class ProgressTracker:
 
 def steps_per_epoch(n_photos: int, batch_size: int) -> int:
     return max(1, -(-n_photos // batch_size))
-
-
-def compile_for_training(model, learning_rate: float, jit_compile: bool = False) -> None:
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=jit_compile)
 
 
 def batches(x, y, batch_size: int) -> Iterator[tuple]:
