@@ -64,13 +64,18 @@ def grad_cam(model, image_uint8: np.ndarray, class_index: int | None = None) -> 
     return (cam / top).astype(np.float32)
 
 
-def jet(values: np.ndarray) -> np.ndarray:
-    """A jet-like colour map in NumPy: 0 -> dark blue, 0.5 -> green/yellow, 1 -> dark red. uint8 ``[..., 3]``."""
-    x = np.clip(np.asarray(values, dtype=np.float32), 0.0, 1.0)
-    red = np.clip(1.5 - np.abs(4.0 * x - 3.0), 0.0, 1.0)
-    green = np.clip(1.5 - np.abs(4.0 * x - 2.0), 0.0, 1.0)
-    blue = np.clip(1.5 - np.abs(4.0 * x - 1.0), 0.0, 1.0)
-    return (np.stack([red, green, blue], axis=-1) * 255.0 + 0.5).astype(np.uint8)
+# viridis (matplotlib's default) at 0, 1/8, ... 1: its brightness rises steadily, so the scale reads the same
+# for colour-blind students and in greyscale; jet's red/green middle does neither.
+_VIRIDIS = np.array([[0x44, 0x01, 0x54], [0x47, 0x2D, 0x7B], [0x3B, 0x52, 0x8B], [0x2C, 0x72, 0x8E], [0x21, 0x91, 0x8C],
+                     [0x28, 0xAE, 0x80], [0x5E, 0xC9, 0x62], [0xAD, 0xDC, 0x30], [0xFD, 0xE7, 0x25]], np.float32)
+
+
+def heat_colours(values: np.ndarray) -> np.ndarray:
+    """0 -> dark purple, 0.5 -> teal, 1 -> bright yellow (viridis). uint8 ``[..., 3]``."""
+    x = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float32)), 0.0, 1.0)
+    anchors = np.linspace(0.0, 1.0, len(_VIRIDIS))
+    channels = [np.interp(x, anchors, _VIRIDIS[:, c]) for c in range(3)]
+    return (np.stack(channels, axis=-1) + 0.5).astype(np.uint8)
 
 
 def resize_heatmap(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -84,14 +89,14 @@ def resize_heatmap(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def heatmap_legend(width: int = 256, height: int = 12) -> np.ndarray:
     """The overlay's colour scale as a uint8 image, 0 (left) to 1 (right): the legend beside the overlay."""
-    return np.repeat(jet(np.linspace(0.0, 1.0, width))[None], height, axis=0)
+    return np.repeat(heat_colours(np.linspace(0.0, 1.0, width))[None], height, axis=0)
 
 
 def overlay(photo: Image.Image, heatmap: np.ndarray, alpha: float = 0.45) -> Image.Image:
-    """The photo with the heatmap drawn over it in jet colours (red = looked here most); same size as the photo."""
+    """The photo with the heatmap drawn over it (bright yellow = looked here most); same size as the photo."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must be between 0 and 1")
     rgb = photo.convert("RGB")
-    colours = jet(resize_heatmap(heatmap, rgb.size)).astype(np.float32)
+    colours = heat_colours(resize_heatmap(heatmap, rgb.size)).astype(np.float32)
     blended = (1.0 - alpha) * np.asarray(rgb, dtype=np.float32) + alpha * colours
     return Image.fromarray(np.clip(blended + 0.5, 0, 255).astype(np.uint8))

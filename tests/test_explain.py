@@ -7,7 +7,7 @@ import pytest
 from conftest import FLOWERS, make_flower_subset
 from PIL import Image
 
-from core.explain import grad_cam, jet, overlay
+from core.explain import grad_cam, heat_colours, overlay
 from core.predict import classify_array, prepare_photo
 
 
@@ -82,8 +82,8 @@ def test_overlay_matches_the_photo_size():
     assert result.size == photo.size and result.mode == "RGB"
     assert overlay(photo, heatmap, alpha=0.0).tobytes() == photo.tobytes()
     pixels = np.asarray(overlay(photo, heatmap, alpha=1.0))
-    assert pixels[0, -1, 0] > 100 and pixels[0, -1, 2] < 50  # hot corner: red
-    assert pixels[-1, 0, 2] > 100 and pixels[-1, 0, 0] < 50  # cold corner: blue
+    assert pixels[0, -1, 0] > 200 and pixels[0, -1, 1] > 200 and pixels[0, -1, 2] < 60  # hot corner: bright yellow
+    assert pixels[-1, 0, 2] > pixels[-1, 0, 0] and pixels[-1, 0].max() < 120  # cold corner: dark purple
     with pytest.raises(ValueError):
         overlay(photo, heatmap, alpha=2)
 
@@ -95,9 +95,12 @@ def test_overlay_on_a_prepared_photo(trained):
     assert result.size == display.size
 
 
-def test_jet_colour_map_ends():
-    colours = jet(np.array([0.0, 0.5, 1.0]))
+def test_heat_colours_run_dark_purple_to_yellow_and_get_steadily_brighter():
+    colours = heat_colours(np.array([0.0, 0.5, 1.0]))
     assert colours.dtype == np.uint8 and colours.shape == (3, 3)
-    assert colours[0, 2] > colours[0, 0]  # 0 is blue
-    assert colours[1, 1] == 255  # the middle is green
-    assert colours[2, 0] > colours[2, 2]  # 1 is red
+    assert colours[0, 2] > colours[0, 0] > colours[0, 1]  # 0 is dark purple
+    assert colours[2, 0] > 240 and colours[2, 1] > 220 and colours[2, 2] < 50  # 1 is bright yellow
+    # brightness (Rec. 709 luma) rises all along the scale: readable without telling red from green
+    scale = heat_colours(np.linspace(0, 1, 101)).astype(float)
+    luma = scale @ np.array([0.2126, 0.7152, 0.0722])
+    assert np.all(np.diff(luma) > 0)

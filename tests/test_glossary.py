@@ -19,11 +19,12 @@ def test_every_term_the_issue_names_is_explained():
         glossary.help_text("no such word")
 
 
-def test_the_legend_runs_from_blue_to_red_like_the_overlay():
+def test_the_legend_runs_from_dark_purple_to_bright_yellow_like_the_overlay():
     strip = heatmap_legend(width=64, height=4)
     assert strip.shape == (4, 64, 3) and strip.dtype == np.uint8
     left, right = strip[0, 0].astype(int), strip[0, -1].astype(int)
-    assert left[2] > left[0] and right[0] > right[2]  # blue end (hardly mattered) to red end (mattered most)
+    assert left[2] > left[0] and right[0] > right[2]  # purple end (hardly mattered) to yellow end (mattered most)
+    assert right.sum() > 2 * left.sum()
 
 
 def test_expander_and_legend_render_with_words():

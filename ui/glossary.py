@@ -58,5 +58,5 @@ def expander(terms: list[str], title: str = "📖 Words on this page") -> None:
 def heatmap_legend() -> None:
     """The Grad-CAM overlay's colour scale with words at both ends: colour alone never carries the meaning."""
     st.image(engine.heatmap_legend(), width="stretch")
-    st.caption("Colour scale of the heat map, left to right: ◀ hardly mattered (dark blue) · a little (green) · "
-               "mattered most (dark red) ▶")
+    st.caption("Colour scale of the heat map, left to right: ◀ hardly mattered (dark purple) · a little (teal) · "
+               "mattered most (bright yellow) ▶")
