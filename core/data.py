@@ -214,6 +214,10 @@ def _check_trainable(class_names: list[str], per_split: dict[str, dict[str, list
         raise DatasetError(f"These classes have no usable photos: {', '.join(empty)}. Add photos or remove the folder.")
     if not any(per_split["train"].get(name) for name in class_names):
         raise DatasetError("The train split has no photos.")
+    if not any(per_split["test"].get(name) for name in class_names):
+        raise DatasetError(
+            "The test split has no photos, so the model could not be tested on photos it never saw. Give each "
+            "class at least 3 photos (15% of them, at least one, are then kept for testing), or put some in test/.")
 
 
 def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -> Dataset:

@@ -99,6 +99,7 @@ def test_bad_files_are_skipped_counted_and_never_crash(tmp_path):
         (lambda root: make_flower_subset(root, classes=("daisy",), per_class=5), "Only one class"),
         (lambda root: (make_flower_subset(root, classes=("daisy", "roses"), per_class=5), (root / "empty").mkdir()),
          "no usable photos: empty"),
+        (lambda root: make_flower_subset(root, classes=("daisy", "roses"), per_class=1), "test split has no photos"),
     ],
 )
 def test_datasets_that_cannot_train_are_refused_with_a_reason(tmp_path, build, message):
