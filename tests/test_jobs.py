@@ -134,3 +134,27 @@ def test_the_teacher_cancels_a_running_training(runner):
     assert wait_for(lambda: job.state.progress is not None)
     job.stop("teacher")
     assert job.wait(10) and job.state.status == "failed" and "teacher" in job.state.error
+
+
+def test_a_worker_that_cannot_start_is_a_plain_message_and_the_queue_goes_on(tmp_path):
+    class NoMemory:
+        name = "local"
+
+        def __init__(self):
+            self.calls = 0
+
+        def start(self, job):
+            self.calls += 1
+            raise OSError(12, "Cannot allocate memory")
+
+    backend = NoMemory()
+    made = Runner(backend, tmp_path / "jobs", max_running=1, time_limit_s=0, poll_s=0.05)
+    try:
+        jobs = [made.submit(name, fake()) for name in ("sam", "alex")]
+        assert all(job.wait(10) for job in jobs) and backend.calls == 2  # the second was not stuck behind it
+        message = jobs[0].state.error
+        assert jobs[0].state.status == "failed" and message.startswith("The training could not start")
+        assert "Try again in a minute" in message and "Cannot allocate memory" in message.split("For the teacher")[1]
+        assert made.submit("sam", fake()) is not jobs[0]  # and the student may try again
+    finally:
+        made.close()

@@ -26,6 +26,7 @@ from core.predict import (
     predict_probabilities,
     prepare_photo,
 )
+from ui import state
 
 FIVE = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
 
@@ -288,7 +289,7 @@ def test_page_without_a_model_offers_the_quick_model():
 @pytest.mark.slow
 def test_page_uses_the_model_from_the_train_page(tiny_result):
     at = _page()
-    at.session_state["latest_result"] = tiny_result
+    at.session_state[state.LATEST_RESULT] = tiny_result
     at.run()
     assert not at.exception
     assert not [b for b in at.button if b.key == "predict_quick_model"]
@@ -302,7 +303,7 @@ def test_page_uses_the_model_from_the_train_page(tiny_result):
 @pytest.mark.slow
 def test_page_classifies_an_uploaded_photo_and_survives_a_bad_one(tiny_result):
     at = _page()
-    at.session_state["latest_result"] = tiny_result
+    at.session_state[state.LATEST_RESULT] = tiny_result
     at.run()
     photo = sorted((FLOWERS / "roses").glob("*.jpg"))[0].read_bytes()
     at.file_uploader(key="predict_upload").upload("rose.jpg", photo, "image/jpeg").run()

@@ -85,10 +85,6 @@ def provenance(result: TrainResult) -> None:
                f"Took {result.timings.get('total', 0):.1f} s" + (f" (feature cache: {cache})." if cache else "."))
 
 
-def download(result: TrainResult) -> None:
-    if st.toggle("Prepare a download of the latest model (.keras)", key="train_prepare_download"):
-        st.download_button("Download model.keras", engine.model_bytes(result), "model.keras", key="train_download")
-
 
 def try_it() -> None:
     try:

@@ -242,7 +242,9 @@ class Runner:
             job.handle = backend.start(payload)
             job.state.node = getattr(job.handle, "node", "")
         except Exception as error:  # noqa: BLE001 - e.g. no memory left to start a process
-            self._finish(job, "failed", f"The training could not start: {type(error).__name__}: {error}")
+            self._finish(job, "failed", "The training could not start: the server could not open a worker for it "
+                         "(it may be short of memory). Try again in a minute; if it happens again, tell your teacher. "
+                         f"(For the teacher: {type(error).__name__}: {error})")
             return
         self._running.append(job)
 
