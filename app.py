@@ -5,7 +5,7 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from ui import identity, state
+from ui import identity, run_timing, state
 
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
@@ -18,19 +18,20 @@ pages = [
     st.Page("app_pages/teacher.py", title="Teacher", icon="🧑‍🏫"),
 ]
 current = st.navigation(pages)
-student = None if current.title == "Teacher" else identity.require_student()  # nickname, work restored
+with run_timing.timed(current.title):  # the server's own time per page run (TLL_RUN_LOG)
+    student = None if current.title == "Teacher" else identity.require_student()  # nickname, work restored
 
-with st.sidebar:
-    st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")
-    if student is not None:
-        identity.sidebar(student)
-    result = state.latest_result()
-    if result is not None:
-        st.caption(f"Your latest model: {result.test['accuracy']:.0%} on its test photos "
-                   f"({len(state.runs())} run(s) this session).")
-    else:
-        st.caption("No model trained yet: the Train page is where it happens.")
-    if state.quiz_best() is not None:
-        st.caption(f"Best quiz score: {state.quiz_best()} / {state.quiz_out_of()}")
+    with st.sidebar:
+        st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")
+        if student is not None:
+            identity.sidebar(student)
+        result = state.latest_result()
+        if result is not None:
+            st.caption(f"Your latest model: {result.test['accuracy']:.0%} on its test photos "
+                       f"({len(state.runs())} run(s) this session).")
+        else:
+            st.caption("No model trained yet: the Train page is where it happens.")
+        if state.quiz_best() is not None:
+            st.caption(f"Best quiz score: {state.quiz_best()} / {state.quiz_out_of()}")
 
-current.run()
+    current.run()

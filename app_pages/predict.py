@@ -7,6 +7,7 @@ through ``ui.state``; the quick default model is shared (st.cache_resource) and 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -20,11 +21,15 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif"
 
 @dataclass
 class ActiveModel:
-    model: object
+    load: Callable[[], object]  # a model kept on disk is read only when a photo needs it
     class_names: list[str]
     image_size: int
     key: str  # changes when the model changes, for the per-photo memo
     description: str
+
+    @property
+    def model(self):
+        return self.load()
 
 
 @st.cache_resource(show_spinner=False)
@@ -39,7 +44,7 @@ def _epochs(n: int) -> str:
 
 def _model_from_train_page() -> ActiveModel | None:
     result = state.latest_result()
-    if result is None or getattr(result, "model", None) is None:
+    if result is None or not result.has_model():
         return None
     cfg = result.config
     base = engine.BASES[cfg.base].name if cfg.base in engine.BASES else cfg.base
@@ -55,7 +60,7 @@ def _model_from_train_page() -> ActiveModel | None:
         f"Using **your model from the Train page**: {base} at {cfg.image_size} px, {phases}.{tested}{stopped}  \n"
         f"It knows {len(result.class_names)} classes: {', '.join(result.class_names)}."
     )
-    return ActiveModel(result.model, list(result.class_names), int(cfg.image_size), f"train-{id(result.model)}",
+    return ActiveModel(lambda: result.model, list(result.class_names), int(cfg.image_size), f"train-{result.model_key()}",
                        description)
 
 
@@ -72,7 +77,7 @@ def _quick_model() -> ActiveModel | None:
         f"It knows {len(quick.class_names)} classes: {', '.join(quick.class_names)}. "
         "Train your own on the Train page and it will be used here instead."
     )
-    return ActiveModel(quick.model, list(quick.class_names), int(quick.image_size), f"quick-{id(quick.model)}",
+    return ActiveModel(lambda: quick.model, list(quick.class_names), int(quick.image_size), f"quick-{id(quick.model)}",
                        description)
 
 

@@ -89,6 +89,14 @@ class TrainResult:
     notes: list[str] = field(default_factory=list)
     base_counts: dict = field(default_factory=dict)
 
+    def has_model(self) -> bool:
+        """Whether there is a model to predict with (without loading one that is kept on disk)."""
+        return self.model is not None
+
+    def model_key(self) -> str:
+        """Names this model for memos (an export, a photo's answers): the same while the model is the same."""
+        return f"memory-{id(self.model)}"
+
     def summary(self) -> dict:
         """JSON-friendly: everything but the model."""
         return {

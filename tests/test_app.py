@@ -68,3 +68,16 @@ def test_the_sidebar_tells_the_latest_model_from_the_shared_state(app):
     app.run()
     captions = [c.value for c in app.sidebar.caption]
     assert any("Your latest model: 88% on its test photos (2 run(s) this session)" in c for c in captions), captions
+
+
+def test_with_a_run_log_each_page_run_writes_its_title_and_server_seconds(app, tmp_path, monkeypatch):
+    log = tmp_path / "runs.tsv"
+    monkeypatch.setenv("TLL_RUN_LOG", str(log))
+    app.switch_page("app_pages/quiz.py").run()
+    app.switch_page("app_pages/concept.py").run()
+    rows = [line.split("\t") for line in log.read_text().splitlines()]
+    assert [title for title, _ in rows] == ["Quiz", "Concept"]
+    assert all(0 < float(seconds) < 600 for _, seconds in rows)
+    monkeypatch.delenv("TLL_RUN_LOG")
+    app.switch_page("app_pages/quiz.py").run()
+    assert len(log.read_text().splitlines()) == 2  # unset: nothing written

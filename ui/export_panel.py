@@ -22,7 +22,7 @@ from core.engine import TrainResult
 from core.model_card import agreement_text, difference_text
 from core.safe_text import student_error
 
-EXPORT_KEY = "export_latest"  # this panel's own: {"model": id of the exported model, "export": ExportFolder}
+EXPORT_KEY = "export_latest"  # this panel's own: {"model": the exported model's key, "export": ExportFolder}
 
 
 class ExportFolder:
@@ -56,7 +56,7 @@ def parity_rows(parity: dict) -> list[dict]:
 
 def _current(result: TrainResult) -> ExportFolder | None:
     saved = st.session_state.get(EXPORT_KEY)
-    return saved["export"] if saved and saved["model"] == id(result.model) else None
+    return saved["export"] if saved and saved["model"] == result.model_key() else None
 
 
 def _run_export(result: TrainResult) -> ExportFolder | None:
@@ -75,7 +75,7 @@ def _run_export(result: TrainResult) -> ExportFolder | None:
                  "model.keras with the button above.", icon="🚫")
         return None
     bar.empty()
-    st.session_state[EXPORT_KEY] = {"model": id(result.model), "export": folder}
+    st.session_state[EXPORT_KEY] = {"model": result.model_key(), "export": folder}
     return folder
 
 
@@ -105,7 +105,7 @@ def show_report(report) -> None:
 
 
 def show(result: TrainResult) -> None:
-    if getattr(result, "model", None) is None:
+    if not result.has_model():
         return
     st.subheader("Take it home")
     st.write("Your model as files that work without this app: for Keras, and for LiteRT, the format phone "

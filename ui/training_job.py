@@ -103,19 +103,10 @@ def _queue_place(job_state) -> tuple[int, int | None]:
     return max(1, job_state.queue_place), job_state.running
 
 
-def _live_view(current: Running) -> None:
-    job_state = current.job.state
-    if job_state.status == "waiting":
-        st.info(queue_message(*_queue_place(job_state)))
-        return
-    progress = job_state.progress
-    fraction = progress.fraction if progress else 0.0
-    eta = f" · about {progress.eta_seconds:.0f} s left" if progress and progress.eta_seconds is not None else ""
-    message = progress.message if progress else "Starting (loading TensorFlow and the base model)…"
-    stopping = " · stopping…" if current.job.stopping else ""
-    st.progress(min(1.0, fraction), text=f"{message}{eta}{stopping}")
-    if job_state.epochs:
-        epochs = [asdict(e) for e in job_state.epochs]
+def _epoch_charts(current: Running) -> None:
+    """The learning curves so far: drawn on full reruns only (one per finished epoch), not every second."""
+    if current.job.state.epochs:
+        epochs = [asdict(e) for e in current.job.state.epochs]
         left, right = st.columns(2)
         left.plotly_chart(charts.learning_curves(epochs, current.config.epochs1, "accuracy"),
                           config=charts.PHONE_FRIENDLY, key="live_acc")
@@ -123,15 +114,33 @@ def _live_view(current: Running) -> None:
                            config=charts.PHONE_FRIENDLY, key="live_loss")
 
 
-@st.fragment(run_every=1.0)
-def _live_panel() -> None:
-    """Redrawn every second on its own; the whole page reruns once when the training ends."""
+@st.fragment(run_every=3.0)
+def _waiting_panel() -> None:
+    """The place in the queue, every 3 seconds; the whole page reruns once the training starts."""
     current = running()
     if current is None:
         return
-    if current.finished:
+    if current.finished or current.job.state.status != "waiting":
         st.rerun(scope="app")
-    _live_view(current)
+    st.info(queue_message(*_queue_place(current.job.state)))
+
+
+@st.fragment(run_every=1.0)
+def _live_panel(epochs_drawn: int) -> None:
+    """The progress bar, every second; the whole page reruns when an epoch ends (new curves) or it all ends.
+
+    Redrawing only the bar keeps 30 phones (and the server) from re-rendering two charts every second."""
+    current = running()
+    if current is None:
+        return
+    if current.finished or len(current.job.state.epochs) != epochs_drawn:
+        st.rerun(scope="app")
+    progress = current.job.state.progress
+    fraction = progress.fraction if progress else 0.0
+    eta = f" · about {progress.eta_seconds:.0f} s left" if progress and progress.eta_seconds is not None else ""
+    message = progress.message if progress else "Starting (loading TensorFlow and the base model)…"
+    stopping = " · stopping…" if current.job.stopping else ""
+    st.progress(min(1.0, fraction), text=f"{message}{eta}{stopping}")
 
 
 def controls() -> None:
@@ -141,7 +150,11 @@ def controls() -> None:
         if st.button("Stop", key="train_stop", help="Stops between batches and keeps what was trained so far "
                      "(inside a long step it stops within seconds and keeps nothing)."):
             current.job.stop()
-        _live_panel()
+        if current.job.state.status == "waiting":
+            _waiting_panel()
+        else:
+            _live_panel(len(current.job.state.epochs))
+            _epoch_charts(current)
     error = state.training_error()
     if error and current is None:
         st.error(f"Training failed: {error}")

@@ -26,20 +26,37 @@ class ModelCache:
     def __init__(self, capacity: int | None = None):
         self.capacity = capacity or models_in_memory()
         self._models: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held only to look up and to store, never while a file loads
+        self._loading: dict[tuple, threading.Lock] = {}  # one per file being loaded
         self.loads = 0
 
-    def get(self, path: str):
-        key = (path, os.stat(path).st_mtime_ns)
+    def _cached(self, key: tuple):
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
+            return None
+
+    def get(self, path: str):
+        """The model in ``path``: from memory, or loaded once however many pages ask at the same time; a
+        load never holds up pages asking for other models."""
+        key = (path, os.stat(path).st_mtime_ns)
+        found = self._cached(key)
+        if found is not None:
+            return found
+        with self._lock:
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            found = self._cached(key)
+            if found is not None:
+                return found
             loaded = load_model(path).model
-            self.loads += 1
-            self._models[key] = loaded
-            while len(self._models) > self.capacity:
-                self._models.popitem(last=False)
+            with self._lock:
+                self.loads += 1
+                self._models[key] = loaded
+                self._loading.pop(key, None)
+                while len(self._models) > self.capacity:
+                    self._models.popitem(last=False)
             return loaded
 
     def __len__(self) -> int:
@@ -69,6 +86,14 @@ class SavedResult(TrainResult):
     @model.setter
     def model(self, value) -> None:
         pass  # the model is the file; nothing is kept in this object
+
+    def has_model(self) -> bool:
+        return bool(self.model_path) and os.path.isfile(self.model_path)
+
+    def model_key(self) -> str:
+        if not self.has_model():
+            return "none"
+        return f"file-{self.model_path}-{os.stat(self.model_path).st_mtime_ns}"
 
     def __repr__(self) -> str:
         return f"SavedResult(run_id={self.run_id}, model_path={self.model_path!r}, test={self.test.get('accuracy')})"
