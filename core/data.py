@@ -60,6 +60,8 @@ class Dataset:
     layout: str  # "split-folders" (train/ val/ test/) or "class-folders" (we split 70/15/15)
     root: str = ""
     skipped: list[SkippedFile] = field(default_factory=list)
+    near_duplicate_groups: int = 0  # groups of resized/re-encoded copies found (each kept in one split)
+    near_duplicate_photos: int = 0
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Images per class per split: ``{split: {class_name: n}}``."""
@@ -74,6 +76,14 @@ class Dataset:
 
     def paths(self, split: str) -> list[str]:
         return [item.path for item in self.splits[split]]
+
+    def check_testable(self) -> None:
+        """A training ends by testing on photos it never saw: refuse to start one that could not."""
+        if not self.splits.get("test"):
+            raise DatasetError(
+                "The test split has no photos, so the model could not be tested on photos it never saw. Give each "
+                "class at least 3 photos (15% of them, at least one, are then kept for testing), or put some "
+                "photos of each class in the test folder.")
 
     def digests(self, split: str) -> list[str]:
         return [file_digest(item.path) for item in self.splits[split]]
@@ -214,10 +224,6 @@ def _check_trainable(class_names: list[str], per_split: dict[str, dict[str, list
         raise DatasetError(f"These classes have no usable photos: {', '.join(empty)}. Add photos or remove the folder.")
     if not any(per_split["train"].get(name) for name in class_names):
         raise DatasetError("The train split has no photos.")
-    if not any(per_split["test"].get(name) for name in class_names):
-        raise DatasetError(
-            "The test split has no photos, so the model could not be tested on photos it never saw. Give each "
-            "class at least 3 photos (15% of them, at least one, are then kept for testing), or put some in test/.")
 
 
 def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -> Dataset:
@@ -228,6 +234,7 @@ def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -
     root = _unwrap(root.resolve())
     skipped: list[SkippedFile] = []
     split_dirs = _find_split_folders(root)
+    twins = None  # given train/ val/ test/ folders, the student's own split is kept as it is
     if split_dirs:
         layout = "split-folders"
         per_split = {split: _scan_class_folders(path, skipped) for split, path in split_dirs.items()}
@@ -237,7 +244,7 @@ def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -
         by_class = _drop_duplicate_photos(_scan_class_folders(root, skipped), skipped)
         class_names = sorted(by_class)
         per_split = split_per_class(by_class, seed)
-        keep_twins_together(per_split, seed)  # a resized/re-encoded copy never tests its own twin (core.twins)
+        twins = keep_twins_together(per_split, seed)  # a resized/re-encoded copy never tests its twin (core.twins)
     _check_trainable(class_names, per_split)
     splits = {
         split: [
@@ -248,7 +255,8 @@ def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -
         for split in SPLITS
     }
     _drop_duplicates_across_splits(splits, skipped)
-    return Dataset(class_names, splits, source or f"your photos in {root}", layout, str(root), skipped)
+    return Dataset(class_names, splits, source or f"your photos in {root}", layout, str(root), skipped,
+                   twins.groups if twins else 0, twins.photos if twins else 0)
 
 
 def _drop_duplicate_photos(by_class: dict[str, list[Path]], skipped: list[SkippedFile]) -> dict[str, list[Path]]:

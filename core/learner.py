@@ -62,6 +62,7 @@ class Learner:
     def __init__(self, dataset: Dataset, cfg: TrainConfig, callbacks: Callbacks | None = None,
                  started: float | None = None):
         cfg.validate()
+        dataset.check_testable()
         self._started = time.perf_counter() if started is None else started
         self.cfg = cfg
         self.dataset = dataset.copy()  # photos that fail to decode leave this copy, not the caller's dataset

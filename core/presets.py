@@ -268,6 +268,8 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset
     cb = callbacks or Callbacks()
     started = time.perf_counter()
     dataset = dataset or load_photos(cfg.data, cfg.seed)
+    if not all_photos:
+        dataset.check_testable()
     learn_splits = SPLITS if all_photos else ("train", "val")
     learn = [item for split in learn_splits for item in dataset.splits[split]]
     test = [] if all_photos else list(dataset.splits["test"])

@@ -30,7 +30,8 @@ _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class Advice:
     """One warning for the student: what we noticed and what to do about it."""
 
-    kind: str  # "skipped", "duplicates", "small-class", "imbalance", "tiny-images", "missing-in-split", "same-photo"
+    kind: str  # "skipped", "duplicates", "near-duplicates", "small-class", "imbalance", "tiny-images",
+    # "missing-in-split", "same-photo"
     message: str
     advice: str
 
@@ -66,6 +67,8 @@ class DatasetReport:
     source: str = ""
     layout: str = ""
     tiny_by_class: dict[str, int] = field(default_factory=dict)
+    near_duplicate_groups: int = 0  # resized/re-encoded copies of one picture, each group kept in one split
+    near_duplicate_photos: int = 0
 
     @property
     def can_train(self) -> bool:
@@ -256,6 +259,17 @@ def dataset_report(
             "only the first copy of each was kept.",
             "Copies teach the model nothing new, and a copy in test of a photo in train would make the "
             "test score look better than it really is.",
+        ))
+    report.near_duplicate_groups = dataset.near_duplicate_groups
+    report.near_duplicate_photos = dataset.near_duplicate_photos
+    if dataset.near_duplicate_groups:
+        advice(Advice(
+            "near-duplicates",
+            f"{_plural(dataset.near_duplicate_groups, 'group', 'groups')} of near-duplicate photos "
+            f"({dataset.near_duplicate_photos} photos: resized or re-saved copies of one picture) were found; "
+            "each group was kept in one split.",
+            "So the model is never tested on a copy of a photo it trained on. Copies add little: "
+            "photos of new flowers teach more.",
         ))
     conflicts, copies = _copies_within_splits(dataset)
     conflicts = sorted(set(conflicts) | {c for c in map(_class_conflict, dataset.skipped) if c})

@@ -42,6 +42,7 @@ def train_from_scratch(cfg: TrainConfig, callbacks: Callbacks | None = None,
     cfg.validate()
     t0 = time.perf_counter()
     dataset = (dataset or load_dataset(cfg.data, cfg.seed)).copy()  # decoding drops bad photos from this copy
+    dataset.check_testable()
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (decode_split(dataset, s, cfg.image_size) for s in SPLITS)
     model = build_scratch_cnn(len(dataset.class_names), cfg.image_size, cfg.seed)
     epochs = cfg.epochs1 + cfg.epochs2

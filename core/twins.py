@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,21 +86,30 @@ def join(n: int, pairs) -> np.ndarray:
     return np.array([root(i) for i in range(n)], dtype=np.int64)
 
 
-def keep_twins_together(per_split: dict[str, dict[str, list[Path]]], seed: int = 0) -> int:
+@dataclass(frozen=True)
+class TwinsKept:
+    groups: int  # groups of near-duplicate photos (resized, re-encoded copies of one picture)
+    photos: int  # photos in those groups
+    moved: int  # photos swapped into their group's split
+
+
+def keep_twins_together(per_split: dict[str, dict[str, list[Path]]], seed: int = 0) -> TwinsKept:
     """Put each group of twin photos of a class into one split, in place, by *swapping* a twin with another
     photo of the same class from that split, so every class keeps its 70/15/15 counts. The group goes to the
-    split holding most of it (ties: train, then val: a twin may train, never test alone). Returns the number
-    of photos moved. ``per_split`` is ``{split: {class_name: [paths]}}``."""
+    split holding most of it (ties: train, then val: a twin may train, never test alone). Returns how many
+    groups and photos were found and how many photos moved. ``per_split`` is ``{split: {class_name: [paths]}}``."""
     splits = list(per_split)
-    moved = 0
+    moved = groups = grouped = 0
     for name in sorted({c for s in splits for c in per_split[s]}):
         photos = [(s, p) for s in splits for p in per_split[s].get(name, [])]
         if len(photos) < 2:
             continue
         ids = join(len(photos), similar_pairs(thumbnails([p for _, p in photos]), THUMB_THRESHOLD))
         in_groups = {photos[i][1] for i in range(len(photos)) if (ids == ids[i]).sum() > 1}
+        grouped += len(in_groups)
         rng = random.Random(f"{seed}:{name}:twins")
         for group in sorted({int(g) for g in ids if (ids == g).sum() > 1}):
+            groups += 1
             members = [photos[i] for i in np.flatnonzero(ids == group)]
             where = [s for s, _ in members]
             target = max(splits, key=lambda s: (where.count(s), -splits.index(s)))
@@ -113,4 +123,4 @@ def keep_twins_together(per_split: dict[str, dict[str, list[Path]]], seed: int =
                 per_split[target][name] = [path if p == partner else p for p in per_split[target][name]]
                 per_split[split][name] = [partner if p == path else p for p in per_split[split][name]]
                 moved += 1
-    return moved
+    return TwinsKept(groups, grouped, moved)

@@ -99,7 +99,6 @@ def test_bad_files_are_skipped_counted_and_never_crash(tmp_path):
         (lambda root: make_flower_subset(root, classes=("daisy",), per_class=5), "Only one class"),
         (lambda root: (make_flower_subset(root, classes=("daisy", "roses"), per_class=5), (root / "empty").mkdir()),
          "no usable photos: empty"),
-        (lambda root: make_flower_subset(root, classes=("daisy", "roses"), per_class=1), "test split has no photos"),
     ],
 )
 def test_datasets_that_cannot_train_are_refused_with_a_reason(tmp_path, build, message):
@@ -135,3 +134,19 @@ def test_a_copy_drops_photos_without_touching_the_original(tmp_path):
     assert victim not in copy.paths("test") and copy.skipped[-1].path == victim
     assert sum(len(items) for items in copy.splits.values()) == sum(len(items) for items in before.values()) - 1
     assert dataset.splits == before and all(s.path != victim for s in dataset.skipped)
+
+
+def test_a_dataset_without_test_photos_cannot_start_a_training(tmp_path):
+    dataset = data.load_folder(make_flower_subset(tmp_path / "one", classes=("daisy", "roses"), per_class=1))
+    assert dataset.counts()["test"] == {"daisy": 0, "roses": 0}
+    with pytest.raises(data.DatasetError, match="test split has no photos"):
+        dataset.check_testable()
+    data.load_folder(make_flower_subset(tmp_path / "three", classes=("daisy", "roses"), per_class=3)).check_testable()
+
+
+def test_the_engine_refuses_a_training_it_could_not_test_with_a_message(tmp_path):
+    from core.engine import TrainConfig, train
+
+    folder = make_flower_subset(tmp_path / "one", classes=("daisy", "roses"), per_class=1)
+    with pytest.raises(data.DatasetError, match="test split has no photos"):
+        train(TrainConfig(data=str(folder), epochs1=1, epochs2=0, unfreeze=0, image_size=96))

@@ -110,3 +110,16 @@ def test_split_folder_layouts_are_counted_not_moved(tmp_path):
 @pytest.mark.parametrize("n", [0, 1])
 def test_too_few_photos_find_no_groups(n):
     assert near_duplicates.group_ids(np.ones((n, 4))).tolist() == list(range(n))
+
+
+def test_the_dataset_report_says_how_many_near_duplicate_groups_it_found(tmp_path):
+    from core.report import check_folder
+
+    folder, _, _ = _dataset_with_a_twin(tmp_path)
+    _, report, error = check_folder(folder, 0)
+    assert error is None and (report.near_duplicate_groups, report.near_duplicate_photos) == (1, 2)
+    said = [a for a in report.warnings if a.kind == "near-duplicates"]
+    assert len(said) == 1 and said[0].message.startswith("1 group of near-duplicate photos (2 photos")
+    plain = make_flower_subset(tmp_path / "plain", classes=("daisy", "roses"), per_class=10)
+    _, report, _ = check_folder(plain, 0)
+    assert report.near_duplicate_groups == 0 and not [a for a in report.warnings if a.kind == "near-duplicates"]

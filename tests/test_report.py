@@ -340,12 +340,14 @@ def test_small_imbalanced_tiny_and_missing_classes_get_advice(tmp_path):
     ]
     assert report.sizes.tiny == 6 and report.sizes.min_width == 48 and report.sizes.min_height == 36
     assert report.tiny_by_class == {"tulips": 6}
-    assert [(w.kind, w.message) for w in report.warnings] == [
+    # (the first 40 tf_flowers daisies hold re-saved copies of one picture: said apart, see test_near_duplicates)
+    assert [(w.kind, w.message) for w in report.warnings if w.kind != "near-duplicates"] == [
         ("small-class", "'roses' has only 2 photos."),
         ("imbalance", "'daisy' has 20.0 times as many photos as 'roses' (40 against 2)."),
         ("tiny-images", "6 photos are smaller than 64 pixels (tulips: 6)."),
         ("missing-in-split", "'roses' has no photos in val."),
     ]
+    report.warnings = [w for w in report.warnings if w.kind != "near-duplicates"]
     assert report.warnings[0].advice == (
         "Aim for at least 10 (better 30 or more) photos per class, so the model sees enough variety."
     )
@@ -357,7 +359,7 @@ def test_small_imbalanced_tiny_and_missing_classes_get_advice(tmp_path):
     assert report.can_train and report.problems == []
 
     relaxed = dataset_report(dataset, small_class=2, imbalance_ratio=25)
-    assert [w.kind for w in relaxed.warnings] == ["tiny-images", "missing-in-split"]
+    assert [w.kind for w in relaxed.warnings if w.kind != "near-duplicates"] == ["tiny-images", "missing-in-split"]
 
 
 def split_layout(root: Path, plan: dict[str, dict[str, list[int]]]) -> Path:

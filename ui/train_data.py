@@ -25,7 +25,8 @@ def overview(spec: str, seed: int, upload_marker: str = "") -> dict:
             samples[dataset.class_names[item.label]].append(item.path)
     counts = dataset.counts()
     rows = [{"class": n, **{s: counts[s][n] for s in ("train", "val", "test")}} for n in dataset.class_names]
-    return {"source": dataset.source, "rows": rows, "samples": samples, "skipped": len(dataset.skipped)}
+    return {"source": dataset.source, "rows": rows, "samples": samples, "skipped": len(dataset.skipped),
+            "near_duplicates": (dataset.near_duplicate_groups, dataset.near_duplicate_photos)}
 
 
 def sample_photo(spec: str, seed: int) -> str:
@@ -43,6 +44,10 @@ def _flowers(seed: int) -> str | None:
         return None
     st.caption(f"Source: {found['source']}")
     st.plotly_chart(charts.class_counts(found["rows"]), config=charts.PHONE_FRIENDLY)
+    groups, photos = found["near_duplicates"]
+    if groups:
+        st.caption(f"{groups} groups of near-duplicate photos ({photos} photos: resized or re-saved copies of one "
+                   "picture) were found; each group is kept in one split, so no photo is tested against its copy.")
     with st.expander("A few photos of each class"):
         for name, paths in found["samples"].items():
             st.markdown(f"**{name}**")
