@@ -44,6 +44,9 @@ import requests
 from playwright.async_api import async_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+# The offline bundle (photos, weights); set it when running from a copy of the project (a git worktree, so that
+# edits to the working tree during a long run do not reach the server: Streamlit reloads changed modules).
+BUNDLE = Path(os.environ.get("TLL_OFFLINE_BUNDLE") or ROOT.parent / "shared").resolve()
 CHROMIUM = "/usr/bin/chromium"
 HOST = "classroom.test"
 IDLE_JS = """() => {
@@ -143,7 +146,7 @@ def free_port() -> int:
 def start_server(port: int, data: Path) -> subprocess.Popen:
     env = {**os.environ, "TLL_DATA_DIR": str(data), "TLL_TEACHER_CODE": "bench-teacher-code",
            "TF_CPP_MIN_LOG_LEVEL": "2", "TLL_NO_DOWNLOADS": "1", "TLL_RUN_LOG": str(data.parent / "runs.tsv")}
-    env.setdefault("TLL_OFFLINE_BUNDLE", str((ROOT.parent / "shared").resolve()))
+    env.setdefault("TLL_OFFLINE_BUNDLE", str(BUNDLE))
     log_file = open(data.parent / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen([sys.executable, "-m", "core.classroom", "--address", "127.0.0.1", "--port",
                                str(port), "--no-qr"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
@@ -302,7 +305,7 @@ async def kill_one_worker(sampler: Sampler, done: asyncio.Event, report: dict) -
 
 async def drive(args, base: str, sampler: Sampler) -> tuple[list[Student], dict, list[float]]:
     timings: list[float] = []
-    photo = next((ROOT.parent / "shared" / "flowers" / "roses").glob("*.jpg"))
+    photo = next((BUNDLE / "flowers" / "roses").glob("*.jpg"))
     students = [Student(i, trains=i < args.trainers, name=f"student-{i:02d}") for i in range(args.students)]
     report: dict = {}
     async with async_playwright() as playwright:
