@@ -49,6 +49,13 @@ from core.results import Callbacks, EpochRecord, Evaluation, PhaseResult, Progre
 from core.train_config import AugmentConfig, TrainConfig
 
 
+def photo_thumbnail(path, size: int = 220) -> bytes | None:
+    """A small JPEG of a photo for a page to show (None if it cannot be read)."""
+    from core.images import thumbnail_jpeg
+
+    return thumbnail_jpeg(path, size)
+
+
 def load_photos(spec: str = TF_FLOWERS, seed: int = 42) -> Dataset:
     """tf_flowers, a folder of class folders, or a zip: split 70/15/15 per class with ``seed``."""
     return load_dataset(spec, seed)

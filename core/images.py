@@ -5,6 +5,7 @@ Plain Python + Pillow + NumPy: no TensorFlow here.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import threading
@@ -247,6 +248,19 @@ def open_rgb(source, draft_size: int | None = None, squash: bool = False) -> Ima
         raise ImageProblem("not an image Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageProblem(f"cannot be decoded ({error})") from None
+
+
+def thumbnail_jpeg(source, size: int = 220) -> bytes | None:
+    """A small upright JPEG of the photo (longer side ``size``), or None if it cannot be read: pages show
+    these instead of the full photos, which the browser would otherwise receive resized on every rerun."""
+    try:
+        image = open_rgb(source, draft_size=size)
+    except ImageProblem:
+        return None
+    image.thumbnail((size, size), Image.BILINEAR)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
 
 
 def load_array(source, size: int) -> np.ndarray:

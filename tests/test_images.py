@@ -199,3 +199,16 @@ def test_big_photos_are_decoded_a_few_at_a_time(monkeypatch):
         thread.join()
     assert len(results) == 6 and all(r[0, 0].tolist() == [9, 99, 199] for r in results)
     assert most[0] == 2
+
+
+def test_a_thumbnail_is_a_small_upright_jpeg_or_none(tmp_path):
+    from core.images import thumbnail_jpeg
+
+    photo = tmp_path / "wide.png"
+    Image.new("RGB", (900, 300), (200, 30, 30)).save(photo)
+    made = thumbnail_jpeg(photo, 150)
+    with Image.open(io.BytesIO(made)) as small:
+        assert small.format == "JPEG" and small.size == (150, 50)
+        assert small.getpixel((75, 25))[0] > 150  # still red
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    assert thumbnail_jpeg(tmp_path / "notes.jpg") is None

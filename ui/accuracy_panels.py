@@ -22,7 +22,7 @@ import streamlit as st
 from core import stats
 from core import threshold as thresholds
 from core.engine import TF_FLOWERS, Callbacks, TrainConfig, load_photos
-from ui import charts
+from ui import charts, thumbnails
 
 FOLDS = 5
 GALLERY = 12
@@ -171,7 +171,7 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
             return
         st.write(found.words())
         for group in found.groups[:8]:
-            st.image(group[:6], width=90)
+            st.image([thumbnails.thumbnail(path, 180) for path in group[:6]], width=90)
 
 
 def cleaning(result) -> None:
@@ -194,7 +194,7 @@ def cleaning(result) -> None:
         cols = st.columns(3)
         for i, row in enumerate(rows):
             with cols[i % 3]:
-                st.image(row.path, width="stretch", caption=f"{row.split}: labelled {row.true}, model says "
+                st.image(thumbnails.thumbnail(row.path), width="stretch", caption=f"{row.split}: labelled {row.true}, model says "
                          f"{row.predicted} ({row.confidence:.0%})")
                 if row.editable:
                     _photo_actions(clean, dataset, row, i)

@@ -13,7 +13,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core import engine
 from core.engine import TrainResult
-from ui import accuracy_panels, charts, export_panel
+from ui import accuracy_panels, charts, export_panel, thumbnails
 
 WRONG_SHOWN = 12
 
@@ -75,7 +75,7 @@ def mistakes(result: TrainResult) -> None:
             st.write("None! Every test photo was classified correctly.")
         cols = st.columns(3)
         for i, row in enumerate(wrong):
-            cols[i % 3].image(row["path"], caption=f"{row['true']} → {row['predicted']} ({row['confidence']:.0%})",
+            cols[i % 3].image(thumbnails.thumbnail(row["path"]), caption=f"{row['true']} → {row['predicted']} ({row['confidence']:.0%})",
                               width="stretch")
 
 
