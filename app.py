@@ -5,7 +5,9 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from ui import identity, run_timing, state
+from ui import identity, run_timing, server_tuning, state
+
+server_tuning.keep_keras_session()  # Streamlit would clear Keras's session after every run: see the module
 
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 

@@ -81,3 +81,22 @@ def test_with_a_run_log_each_page_run_writes_its_title_and_server_seconds(app, t
     monkeypatch.delenv("TLL_RUN_LOG")
     app.switch_page("app_pages/quiz.py").run()
     assert len(log.read_text().splitlines()) == 2  # unset: nothing written
+
+
+def test_the_router_stops_streamlit_clearing_the_keras_session_after_every_run(app):
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from ui import server_tuning
+
+    app.switch_page("app_pages/quiz.py").run()  # the router ran in this process
+    assert script_runner._clean_problem_modules is server_tuning._close_matplotlib_figures
+    import keras
+
+    seen = []
+    real = keras.backend.clear_session
+    keras.backend.clear_session = lambda *a, **k: seen.append(1)
+    try:
+        script_runner._clean_problem_modules()
+    finally:
+        keras.backend.clear_session = real
+    assert seen == []
