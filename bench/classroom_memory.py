@@ -42,13 +42,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("TLL_OFFLINE_BUNDLE", str((ROOT.parent / "shared").resolve()))
+    bundle = Path(os.environ["TLL_OFFLINE_BUNDLE"]).resolve()
     os.environ.setdefault("TLL_NO_DOWNLOADS", "1")
     work = Path(tempfile.mkdtemp(prefix="tll-classroom-memory-"))
     service.reset_for_tests(work / "data")
     flowers = work / "photos"
     for name in ("daisy", "roses", "tulips"):
         (flowers / name).mkdir(parents=True)
-        for photo in sorted((ROOT.parent / "shared" / "flowers" / name).glob("*.jpg"))[:12]:
+        for photo in sorted((bundle / "flowers" / name).glob("*.jpg"))[:12]:
             shutil.copy(photo, flowers / name / photo.name)
     start_rss = rss_mb()
     student, _, _ = service.store().join("trainer")
