@@ -41,10 +41,8 @@ def _config(seed: int, image_size: int, epochs1: int, data: str | None) -> Train
 
 def saved_path(cfg: TrainConfig, photos_fingerprint: str) -> Path:
     """Where the quick model for these settings, photos and weights lives on disk."""
-    spec = base_spec(cfg.base)
-    weights = config.find_weight_file(spec.weight_file)
     parts = {"v": VERSION, "config": asdict(cfg), "photos": photos_fingerprint,
-             "weights": f"{spec.weight_file}:{weights.stat().st_size}" if weights else "missing"}
+             "weights": config.weight_file_identity(base_spec(cfg.base).weight_file)}
     key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
     return config.cache_dir() / "quick_model" / f"{key}.keras"
 

@@ -71,9 +71,7 @@ def _flowers_here() -> bool:
 
 
 def _weights_identity() -> str:
-    spec = base_spec(TRANSFER.base)
-    found = config.find_weight_file(spec.weight_file)
-    return f"{spec.weight_file}:{found.stat().st_size}" if found else "missing"
+    return config.weight_file_identity(base_spec(TRANSFER.base).weight_file)
 
 
 def _configs(name: str) -> dict[str, TrainConfig]:
