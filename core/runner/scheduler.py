@@ -222,7 +222,10 @@ class Runner:
                 self._enforce_limits(job)
                 self._check_exit(job)
             while self._waiting and len(self._running) < self.running_limit():
-                self._start(self._waiting.pop(0))
+                job = self._waiting.pop(0)
+                # Pages read states without the lock: everyone moves up before the job shows as running.
+                self._refresh_places(starting=1)
+                self._start(job)
             self._refresh_places()
             self._forget_old()
 
@@ -332,8 +335,8 @@ class Runner:
         job.state.status = status
         self._finished[job.owner] = job
 
-    def _refresh_places(self) -> None:
-        running = len(self._running)
+    def _refresh_places(self, starting: int = 0) -> None:
+        running = len(self._running) + starting
         for place, job in enumerate(self._waiting, start=1):
             job.state.queue_place, job.state.running = place, running
 
