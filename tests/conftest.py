@@ -21,9 +21,11 @@ if not FLOWERS.is_dir():  # pragma: no cover - the assets are part of the test e
 os.environ["TLL_OFFLINE_BUNDLE"] = str(SHARED)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["TLL_NO_DOWNLOADS"] = "1"  # tests never touch the internet
-# A cache private to this test run: tests must not depend on what an earlier run left behind.
-_CACHE = Path(tempfile.mkdtemp(prefix="tll-test-cache-"))
-os.environ["TLL_CACHE_DIR"] = str(_CACHE)
+# A cache private to this test run: tests must not depend on what an earlier run left behind. The parallel
+# workers (pytest-xdist) share the one their controller made, so photo features are computed once per run.
+_SHARED_CACHE = os.environ.get("TLL_TEST_RUN_CACHE") if os.environ.get("PYTEST_XDIST_WORKER") else None
+_CACHE = Path(_SHARED_CACHE or tempfile.mkdtemp(prefix="tll-test-cache-"))
+os.environ["TLL_CACHE_DIR"] = os.environ["TLL_TEST_RUN_CACHE"] = str(_CACHE)
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +42,8 @@ def _private_classroom_data(tmp_path_factory, monkeypatch):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    shutil.rmtree(_CACHE, ignore_errors=True)
+    if not hasattr(session.config, "workerinput"):  # the controller cleans up once its workers are done
+        shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -90,8 +90,10 @@ def _photos_folder(photos_box: list, fingerprint: str) -> Path:
 
 
 def _relative(row: dict, folder: Path) -> dict:
-    path = row.get("path")
-    return {**row, "path": os.path.relpath(path, folder)} if path and path.startswith(str(folder)) else dict(row)
+    path, folder = row.get("path"), folder.resolve()  # a temporary folder may sit behind a symlink
+    if path and Path(path).resolve().is_relative_to(folder):
+        return {**row, "path": os.path.relpath(Path(path).resolve(), folder)}
+    return dict(row)
 
 
 def _lower_priority(nice: int) -> None:
