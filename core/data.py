@@ -29,6 +29,7 @@ from core.images import (
 from core.safe_text import name_problem, visible
 from core.twins import keep_twins_together
 from core.upload import unpack_zip_to_temp
+from core.upload_rules import TEMP_PREFIX
 
 SPLITS = ("train", "val", "test")
 SPLIT_FOLDER_NAMES = {"train": ("train", "training"), "val": ("val", "valid", "validation"), "test": ("test", "testing")}
@@ -255,8 +256,15 @@ def load_folder(folder: str | Path, seed: int = 42, source: str | None = None) -
         for split in SPLITS
     }
     _drop_duplicates_across_splits(splits, skipped)
-    return Dataset(class_names, splits, source or f"your photos in {root}", layout, str(root), skipped,
+    return Dataset(class_names, splits, source or _own_source(root), layout, str(root), skipped,
                    twins.groups if twins else 0, twins.photos if twins else 0)
+
+
+def _own_source(root: Path) -> str:
+    """A student's upload lives in a server's temporary folder: its path would mean nothing to them."""
+    if any(part.startswith(TEMP_PREFIX) for part in root.parts):
+        return "your uploaded photos"
+    return f"your photos in {root}"
 
 
 def _drop_duplicate_photos(by_class: dict[str, list[Path]], skipped: list[SkippedFile]) -> dict[str, list[Path]]:

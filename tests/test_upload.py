@@ -547,6 +547,15 @@ def test_upload_area_replaces_cleans_up_and_goes_with_its_owner(tmp_path, privat
     assert list(private_tmp.iterdir()) == []
 
 
+def test_an_upload_is_named_as_the_student_knows_it_not_by_its_server_folder(tmp_path, private_tmp):
+    photos = make_flower_subset(tmp_path / "in" / "mine", classes=("daisy", "roses"), per_class=8)
+    with UploadArea() as area:
+        area.replace(zip_folder(photos, tmp_path / "in" / "mine.zip"))
+        uploaded = data.load_folder(area.folder, seed=3)
+        assert uploaded.source == "your uploaded photos" and str(private_tmp) not in uploaded.source
+    assert data.load_folder(photos, seed=3).source == f"your photos in {photos.resolve()}"  # a command-line run
+
+
 def test_core_modules_import_neither_streamlit_nor_tensorflow():
     code = (
         "import sys; import core.upload, core.upload_area, core.report, core.images, core.safe_text, core.feature_store; "
