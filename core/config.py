@@ -61,11 +61,11 @@ def find_weight_file(file_name: str) -> Path | None:
     return None
 
 
-
 def weight_file_identity(file_name: str) -> str:
     """Names a weight file by name and size, for cache keys: a different file means a different result."""
     found = find_weight_file(file_name)
     return f"{file_name}:{found.stat().st_size}" if found else "missing"
+
 
 def downloads_allowed() -> bool:
     """False when ``TLL_NO_DOWNLOADS=1``: an offline classroom skips download attempts and their timeouts."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import TF_FLOWERS, DatasetError, load_photos, photo_thumbnail
+from core.engine import TF_FLOWERS, DatasetError, load_photos
 from core.report import check_folder, report_to_csv, skipped_to_csv
 from core.upload import UploadError
-from ui import charts, state
+from ui import charts, state, thumbnails
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"
 
@@ -23,12 +23,9 @@ def overview(spec: str, seed: int, upload_marker: str = "") -> dict:
     for item in dataset.splits["train"]:
         if len(samples[dataset.class_names[item.label]]) < 4:
             samples[dataset.class_names[item.label]].append(item.path)
-    # small JPEGs made once: st.image of a full photo decodes and resizes it again on every rerun
-    shown = {name: [t for t in map(photo_thumbnail, paths) if t] for name, paths in samples.items()}
     counts = dataset.counts()
     rows = [{"class": n, **{s: counts[s][n] for s in ("train", "val", "test")}} for n in dataset.class_names]
-    return {"source": dataset.source, "rows": rows, "samples": samples, "thumbnails": shown,
-            "skipped": len(dataset.skipped),
+    return {"source": dataset.source, "rows": rows, "samples": samples, "skipped": len(dataset.skipped),
             "near_duplicates": (dataset.near_duplicate_groups, dataset.near_duplicate_photos)}
 
 
@@ -52,9 +49,9 @@ def _flowers(seed: int) -> str | None:
         st.caption(f"{groups} groups of near-duplicate photos ({photos} photos: resized or re-saved copies of one "
                    "picture) were found; each group is kept in one split, so no photo is tested against its copy.")
     with st.expander("A few photos of each class"):
-        for name, thumbnails in found["thumbnails"].items():
+        for name, paths in found["samples"].items():
             st.markdown(f"**{name}**")
-            st.image(thumbnails, width=110)
+            st.image([thumbnails.thumbnail(path, 220) for path in paths], width=110)
     return TF_FLOWERS
 
 

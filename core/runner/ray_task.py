@@ -90,9 +90,9 @@ def _photos_folder(photos_box: list, fingerprint: str) -> Path:
 
 
 def _relative(row: dict, folder: Path) -> dict:
-    path, folder = row.get("path"), folder.resolve()  # a temporary folder may sit behind a symlink
-    if path and Path(path).resolve().is_relative_to(folder):
-        return {**row, "path": os.path.relpath(Path(path).resolve(), folder)}
+    path = Path(row["path"]).resolve() if row.get("path") else None  # a temporary folder may sit behind a symlink
+    if path and path.is_relative_to(folder.resolve()):
+        return {**row, "path": str(path.relative_to(folder.resolve()))}
     return dict(row)
 
 
