@@ -1,7 +1,7 @@
 """Compare base models: parameters, size, published accuracy and measured CPU speed, then a verdict.
 
-A thin view over ``core.architecture``. Counting parameters builds each architecture once (weights=None;
-cached on disk by ``core.models.architecture_facts`` and here with ``st.cache_data``). The speed test
+A thin view over ``core.lesson.architecture``. Counting parameters builds each architecture once (weights=None;
+cached on disk by ``core.models.bases.architecture_facts`` and here with ``st.cache_data``). The speed test
 runs only when asked. Figures live in ``ui.charts``; the speed results seen so far in ``ui.state``.
 """
 
@@ -12,8 +12,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import architecture
 from core.engine import DEFAULT_BASE
+from core.lesson import architecture
 from ui import charts, glossary, state, verdict_panel
 
 KEEP_SECONDS = 600

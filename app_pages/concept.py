@@ -1,6 +1,6 @@
 """Concept page: what transfer learning is, told through Kiran's flowers, with an unfreeze slider.
 
-A thin view over ``core.architecture``. The layer diagram and parameter counts come from the committed
+A thin view over ``core.lesson.architecture``. The layer diagram and parameter counts come from the committed
 MobileNetV2 layer table, so this page opens without TensorFlow; only the "first layer" button loads a
 model. Session state: ``concept_unfreeze`` (slider), ``concept_flower`` / ``concept_upload`` (the photo),
 ``concept_maps`` (the last feature maps shown).
@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import architecture, models
-from core.images import ImageProblem, load_array
+from core.lesson import architecture
+from core.models import bases as models
+from core.photos.images import ImageProblem, load_array
 from ui import charts, glossary
 from ui.lesson_panels import claims_beside_measurements
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import engine
-from core.images import ImageProblem
+from core.photos.images import ImageProblem
 from ui import accuracy_panels, charts, glossary, model_upload, secure_context, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]

@@ -1,6 +1,6 @@
 """Quiz page: the lesson's 8 questions (options shuffled per attempt, scored by content), then a bonus round.
 
-A thin view over ``core.quiz`` (plain Python): this page never imports TensorFlow, so it opens instantly.
+A thin view over ``core.lesson.quiz`` (plain Python): this page never imports TensorFlow, so it opens instantly.
 The best score of the lesson's round goes to ``ui.state`` (the sidebar shows it). This page's own session
 keys: ``quiz_q<id>`` (the radios), ``quiz_celebrate``, ``quiz_nonce`` (a random number per session, so each student gets their own
 shuffles), and per round ``quiz_<round>_attempt`` / ``quiz_<round>_answers`` (the submitted answers, present
@@ -13,7 +13,7 @@ import secrets
 
 import streamlit as st
 
-from core.quiz import (
+from core.lesson.quiz import (
     BONUS_QUESTIONS,
     LESSON_QUESTIONS,
     Question,

@@ -13,8 +13,8 @@ import time
 
 import streamlit as st
 
-from core import class_report, join
-from core.runner import service
+from core.classroom import class_report, join
+from core.classroom.runner import service
 from ui import identity
 
 UNLOCKED_KEY = "teacher_unlocked"

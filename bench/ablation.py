@@ -29,9 +29,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if not os.environ.get("TLL_OFFLINE_BUNDLE") and (ROOT.parent / "shared").is_dir():
     os.environ["TLL_OFFLINE_BUNDLE"] = str(ROOT.parent / "shared")
 
-from core import crossval, presets, stats  # noqa: E402 - after the environment is set
-from core.data import load_dataset  # noqa: E402
-from core.train_config import TrainConfig  # noqa: E402
+from core.photos.datasets import load_dataset  # noqa: E402
+from core.training import crossval, presets  # noqa: E402
+from core.training.settings import TrainConfig  # noqa: E402
+from core.utils import stats  # noqa: E402
 
 TOP = ("out_relu",)
 FINAL = presets.BEST

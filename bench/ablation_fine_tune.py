@@ -32,9 +32,9 @@ if not os.environ.get("TLL_OFFLINE_BUNDLE") and (ROOT.parent / "shared").is_dir(
 
 from ablation import cv_rows, markdown, row  # noqa: E402 - the same table, the same row format
 
-from core import crossval, presets  # noqa: E402 - after the environment is set
-from core.data import load_dataset  # noqa: E402
-from core.train_config import TrainConfig  # noqa: E402
+from core.photos.datasets import load_dataset  # noqa: E402
+from core.training import crossval, presets  # noqa: E402
+from core.training.settings import TrainConfig  # noqa: E402
 
 LESSON = TrainConfig(seed=0)  # 5 + 10 epochs, top 30, Adam 1e-3 then 1e-5, 224 px; seed 0 = ablation.py's folds
 # name: (change, recipe, validation fraction)

@@ -93,7 +93,7 @@ class Sampler(threading.Thread):
         found = []
         for child in self.server.children(recursive=True):
             try:
-                if "core.runner.worker" in " ".join(child.cmdline()):
+                if "core.classroom.runner.worker" in " ".join(child.cmdline()):
                     found.append(child)
             except psutil.Error:
                 pass

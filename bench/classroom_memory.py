@@ -27,9 +27,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.classroom.runner import service  # noqa: E402
+from core.classroom.runner.results import MODELS  # noqa: E402
 from core.engine import TrainConfig  # noqa: E402
-from core.runner import service  # noqa: E402
-from core.runner.results import MODELS  # noqa: E402
 
 
 def rss_mb() -> float:

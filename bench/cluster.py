@@ -5,8 +5,8 @@
     python bench/cluster.py --lesson-seconds 60 90    # the class model with your own measured run times
 
 Part 1, measured on this computer: the same tiny training (96 px, 1 + 1 epochs, K = 3) through the local
-worker pool (``core.runner.backend.LocalProcessBackend``: a fresh ``python -m core.runner.worker`` per
-training) and through ``core.runner.ray_backend.RayBackend`` on a private 2-CPU Ray head (each training asks
+worker pool (``core.classroom.runner.backend.LocalProcessBackend``: a fresh ``python -m core.classroom.runner.worker`` per
+training) and through ``core.classroom.runner.ray_backend.RayBackend`` on a private 2-CPU Ray head (each training asks
 for both CPUs, as a local training has the whole machine): once with a fresh Ray worker per training (the
 default) and once reusing warm workers (``TLL_RAY_REUSE_WORKERS=1``). Repetitions are interleaved so load
 from other programs falls on both alike. Overhead = wall time from ``start`` until the model is in the job's
@@ -43,9 +43,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TLL_CACHE_DIR", tempfile.mkdtemp(prefix="tll-bench-cache-"))
 os.environ.update(TLL_RAY_CPUS_PER_TRAINING="2", TLL_RAY_MEMORY_MB="1024", TLL_RAY_LOCAL_CPUS="2")
 
-from core import config  # noqa: E402
+from core.classroom.runner.backend import LocalProcessBackend  # noqa: E402
 from core.engine import TrainConfig  # noqa: E402
-from core.runner.backend import LocalProcessBackend  # noqa: E402
+from core.utils import paths as config  # noqa: E402
 
 README_LESSON_RUN_S = {"warm": 53.0, "cold": 81.0}  # README "Benchmark": alone on the 2-core machine, 224 px
 NETWORK_MB_PER_S = 110.0  # a 1 Gbit/s school network, all of it through the server's one link
@@ -127,7 +127,7 @@ def main() -> None:
 
     import ray
 
-    from core.runner.ray_backend import RayBackend  # Ray only here: the local pool is measured without it
+    from core.classroom.runner.ray_backend import RayBackend  # Ray only here: the local pool is measured without it
 
     local_pool = LocalProcessBackend(work / "logs")
     warm_up = run_one(local_pool, {"job_id": "warm-up", "recipes": ["transfer"], "config": asdict(cfg),

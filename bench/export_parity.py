@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import export  # noqa: E402 - after the path line, so the script runs from anywhere
 from core.engine import TrainConfig, train  # noqa: E402
+from core.export import bundle as export
 
 
 def main(argv=None) -> int:

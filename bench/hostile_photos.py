@@ -1,6 +1,6 @@
 """Peak memory and time of preparing hostile photos: small files that decode to huge canvases.
 
-    python bench/hostile_photos.py            # before (core/images.py at --before) and after (the tree now)
+    python bench/hostile_photos.py            # before (core/photos/images.py at --before) and after (the tree now)
     python bench/hostile_photos.py --json     # one JSON object instead of the table
 
 Each photo is prepared in a fresh process, twice: as Predict does (``open_rgb`` with ``draft_size=1024``,
@@ -8,7 +8,7 @@ a 224 px model input and the display copy) and as training does (``load_array(pa
 is the growth of the process's peak resident set (VmHWM, reset through ``/proc/self/clear_refs`` just before
 the photo is read), so it counts Pillow's own buffers as well as NumPy's. Linux only.
 
-"before" imports ``core/images.py`` as it was at the commit ``--before`` (``git show``), untouched.
+"before" imports ``core/photos/images.py`` as it was at the commit ``--before`` (``git show``), untouched.
 Timings depend on the machine (and on other work running); memory figures barely do.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BEFORE_COMMIT = "474e98c"  # the last commit with the old core/images.py (issue 14)
+BEFORE_COMMIT = "474e98c"  # the last commit with the old core/photos/images.py (issue 14)
 MB = 1024 * 1024
 SIDE = 7071  # 7071 x 7071 = 49,999,041 pixels: just under the 50 MP limit
 
@@ -73,10 +73,10 @@ def make_photos(folder: Path) -> dict[str, Path]:
 
 def _images_module(which: str, before: str):
     if which == "after":
-        from core import images
+        from core.photos import images
 
         return images
-    source = subprocess.run(["git", "show", f"{before}:core/images.py"], cwd=ROOT, capture_output=True,
+    source = subprocess.run(["git", "show", f"{before}:core/photos/images.py"], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout
     path = Path(tempfile.mkdtemp(prefix="tll-bench-")) / "images_before.py"
     path.write_text(source)
@@ -105,7 +105,7 @@ def child(which: str, path: str, task: str, before: str) -> dict:
     start = time.perf_counter()
     error = None
     try:
-        if task == "predict":  # core.predict.prepare_photo's work
+        if task == "predict":  # core.inference.predict.prepare_photo's work
             image = images.open_rgb(io.BytesIO(data), draft_size=1024)
             model_input = np.asarray(image.resize((224, 224), Image.BILINEAR), dtype=np.uint8)
             scale = min(1.0, 1024 / max(image.size))
@@ -129,7 +129,7 @@ def measure(which: str, path: Path, task: str, before: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", default=BEFORE_COMMIT, help="git commit of the old core/images.py")
+    parser.add_argument("--before", default=BEFORE_COMMIT, help="git commit of the old core/photos/images.py")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tasks", default="predict,train")
     parser.add_argument("--child", nargs=3, metavar=("WHICH", "PATH", "TASK"), help=argparse.SUPPRESS)
@@ -137,7 +137,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(*args.child, args.before)))
         return
-    from core.images import MAX_IMAGE_PIXELS, PEAK_BYTES
+    from core.photos.images import MAX_IMAGE_PIXELS, PEAK_BYTES
 
     results = []
     with tempfile.TemporaryDirectory(prefix="tll-hostile-") as folder:
@@ -159,7 +159,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
-        print(f"\nbudget (core.images.PEAK_BYTES): {budget:,.0f} MB; worst after: {worst:,.0f} MB "
+        print(f"\nbudget (core.photos.images.PEAK_BYTES): {budget:,.0f} MB; worst after: {worst:,.0f} MB "
               f"({'within' if worst <= budget else 'OVER'} budget). Machine: {os.cpu_count()} CPUs.")
 
 

@@ -44,7 +44,7 @@ def shared_base_nodes() -> int | None:
     """Graph nodes of the engine's shared bases and of every layer inside them, if it keeps any: a node
     more per run means each student model stays wired to (and kept alive by) the shared base."""
     try:
-        from core import models
+        from core.models import bases as models
     except ImportError:
         return None
     bases = getattr(models, "_shared_bases", None)
@@ -121,8 +121,8 @@ def main() -> None:
     os.environ["TLL_CACHE_DIR"] = str(work / "cache")  # a cold cache of our own: runs 2.. are warm
     sys.path.insert(0, str(Path(args.root).resolve()))
 
-    from core import config
     from core.engine import TrainConfig, train
+    from core.utils import paths as config
 
     flowers = config.bundle_flowers_dir()
     if flowers is None:

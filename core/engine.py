@@ -23,11 +23,18 @@ from __future__ import annotations
 
 import time
 
-from core import export
-from core.architecture import unfreeze_summary
-from core.data import TF_FLOWERS, Dataset, DatasetError, load_dataset
-from core.explain import grad_cam, heatmap_legend, overlay
-from core.models import (
+from core.export import bundle as export
+from core.inference.explain import grad_cam, heatmap_legend, overlay
+from core.inference.predict import (
+    RULE_EXPLANATION,
+    SMALL_PHOTO,
+    Prediction,
+    load_trained_model,
+    predict_photo,
+    prepare_photo,
+)
+from core.lesson.architecture import unfreeze_summary
+from core.models.bases import (
     BASES,
     DEFAULT_BASE,
     IMAGE_SIZES,
@@ -37,21 +44,14 @@ from core.models import (
     trainable_counts,
     weights_available,
 )
-from core.predict import (
-    RULE_EXPLANATION,
-    SMALL_PHOTO,
-    Prediction,
-    load_trained_model,
-    predict_photo,
-    prepare_photo,
-)
-from core.results import Callbacks, EpochRecord, Evaluation, PhaseResult, Progress, TrainResult
-from core.train_config import AugmentConfig, TrainConfig
+from core.photos.datasets import TF_FLOWERS, Dataset, DatasetError, load_dataset
+from core.training.results import Callbacks, EpochRecord, Evaluation, PhaseResult, Progress, TrainResult
+from core.training.settings import AugmentConfig, TrainConfig
 
 
 def photo_thumbnail(path, size: int = 220) -> bytes | None:
     """A small JPEG of a photo for a page to show (None if it cannot be read)."""
-    from core.images import thumbnail_jpeg
+    from core.photos.images import thumbnail_jpeg
 
     return thumbnail_jpeg(path, size)
 
@@ -62,8 +62,8 @@ def load_photos(spec: str = TF_FLOWERS, seed: int = 42) -> Dataset:
 
 
 def vision_learner(dataset: Dataset, cfg: TrainConfig, callbacks: Callbacks | None = None):
-    """A ``core.learner.Learner``: the lesson's classifier on ``cfg.base``, ready to ``fit_head()``."""
-    from core.learner import vision_learner as make
+    """A ``core.training.learner.Learner``: the lesson's classifier on ``cfg.base``, ready to ``fit_head()``."""
+    from core.training.learner import vision_learner as make
 
     return make(dataset, cfg, callbacks)
 
@@ -71,12 +71,12 @@ def vision_learner(dataset: Dataset, cfg: TrainConfig, callbacks: Callbacks | No
 def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset | None = None) -> TrainResult:
     """The whole two-phase recipe: load the photos (unless given), fit the head, fine-tune the top
     ``cfg.unfreeze`` layers, evaluate. A Stop keeps what was trained so far."""
-    from core.learner import vision_learner as make
+    from core.training.learner import vision_learner as make
 
     started = time.perf_counter()
     cfg.validate()
     if cfg.preset:  # a named recipe offered beside the lesson's (issue 12)
-        from core.presets import train as train_preset
+        from core.training.presets import train as train_preset
 
         return train_preset(cfg, callbacks, dataset)
     learner = make(dataset or load_dataset(cfg.data, cfg.seed), cfg, callbacks, started)
@@ -88,7 +88,7 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset
 def train_from_scratch(cfg: TrainConfig, callbacks: Callbacks | None = None,
                        dataset: Dataset | None = None) -> TrainResult:
     """Kiran's baseline: a small CNN from random weights, ``epochs1 + epochs2`` epochs at ``lr1``."""
-    from core.scratch import train_from_scratch as scratch
+    from core.training.scratch import train_from_scratch as scratch
 
     return scratch(cfg, callbacks, dataset)
 
@@ -96,7 +96,7 @@ def train_from_scratch(cfg: TrainConfig, callbacks: Callbacks | None = None,
 def quick_default_model(seed: int = 42, image_size: int = 160, epochs1: int = 5, data: str | None = None):
     """A ``QuickModel`` (model, class_names, image_size, summary_text...): the learner with phase 1 only on
     tf_flowers, for students who have not trained their own. Seconds; near-instant when the cache is warm."""
-    from core.quick_model import quick_default_model as quick
+    from core.training.quick_model import quick_default_model as quick
 
     return quick(seed, image_size, epochs1, data)
 
@@ -120,7 +120,7 @@ def model_bytes(result: TrainResult) -> bytes:
 
 def export_model(result: TrainResult, folder, on_progress=None):
     """``model.keras``, LiteRT float32 and 8-bit ``.tflite`` files, labels, a model card, ``parity.json`` (every
-    format on the test photos next to Keras) and ``predict.py``, zipped -> ``core.export.ExportReport``.
+    format on the test photos next to Keras) and ``predict.py``, zipped -> ``core.export.bundle.ExportReport``.
     ``on_progress(fraction, message)``; a step that fails is listed in ``report.problems``, the rest is kept."""
     return export.export_trained(result, folder, on_progress=on_progress)
 
@@ -139,14 +139,14 @@ def unfreeze_counts(base_key: str, k: int) -> dict:
 
 def preview_augmentations(photo: str, ops: AugmentConfig, size: int, n: int = 6, seed: int = 0):
     """``n`` random augmentations of one photo (uint8 array), for the preview grid."""
-    from core.augment import preview_augmentations as preview
+    from core.training.augment import preview_augmentations as preview
 
     return preview(photo, ops, size, n=n, seed=seed)
 
 
 def augment_images(images, ops: AugmentConfig, seed: int):
     """One random augmentation of each uint8 photo in ``images`` (``[n, size, size, 3]``)."""
-    from core.augment import augment_images as augment
+    from core.training.augment import augment_images as augment
 
     return augment(images, ops, seed)
 

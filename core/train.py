@@ -1,11 +1,11 @@
-"""``python -m core.train --help``: train one model headless. The command line lives in ``core.train_cli``,
+"""``python -m core.train --help``: train one model headless. The command line lives in ``core.cli.train``,
 the training in ``core.engine`` (import the engine's names from there)."""
 
 from __future__ import annotations
 
 import sys
 
-from core.train_cli import main
+from core.cli.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

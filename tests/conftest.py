@@ -32,11 +32,11 @@ os.environ["TLL_CACHE_DIR"] = os.environ["TLL_TEST_RUN_CACHE"] = str(_CACHE)
 def _private_classroom_data(tmp_path_factory, monkeypatch):
     """Each test gets its own classroom data folder (students, runs, models) and a fresh training runner."""
     monkeypatch.setenv("TLL_DATA_DIR", str(tmp_path_factory.mktemp("tll-data")))
-    service = sys.modules.get("core.runner.service")
+    service = sys.modules.get("core.classroom.runner.service")
     if service:
         service.reset_for_tests()
     yield
-    service = sys.modules.get("core.runner.service")
+    service = sys.modules.get("core.classroom.runner.service")
     if service:
         service.reset_for_tests()
 

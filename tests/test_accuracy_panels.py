@@ -14,7 +14,7 @@ def interval_app(n: int, accuracy: float):
 
 
 def noise_app(first: float, second: float, n: int):
-    from core.history import RunRecord
+    from core.training.history import RunRecord
     from ui import accuracy_panels
 
     runs = [RunRecord(i + 1, f"run {i + 1}", "transfer", {}, acc, None, 1.0, False, "flowers", test_n=n)

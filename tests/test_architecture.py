@@ -1,4 +1,4 @@
-"""core.architecture: the committed MobileNetV2 layer table against Keras, unfreezing sums against the real
+"""core.lesson.architecture: the committed MobileNetV2 layer table against Keras, unfreezing sums against the real
 model, first-layer feature maps, CPU latency and the base table (the verdict: test_verdict.py)."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import architecture, models
-from core.images import load_array
+from core.lesson import architecture
+from core.models import bases as models
+from core.photos.images import load_array
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_committed_layer_table_equals_a_fresh_build_from_keras():
     rebuilt = architecture.build_layer_table()
     committed = json.loads(architecture.TABLE_FILE.read_text())
-    assert architecture.table_differences(committed, rebuilt) == [], "run: python -m core.architecture"
+    assert architecture.table_differences(committed, rebuilt) == [], "run: python -m core.lesson.architecture"
     # Byte for byte too (the Keras version line is informational only).
     rebuilt["keras_version"] = committed["keras_version"]
     assert architecture.render_table(rebuilt) == architecture.TABLE_FILE.read_text()
@@ -67,7 +68,7 @@ def test_layer_table_loads_without_tensorflow():
         f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from core import architecture
+        from core.lesson import architecture
         s = architecture.unfreeze_summary(30)
         assert s["params_trainable"] > 0 and len(architecture.layer_table()["layers"]) == 154
         print("tensorflow" in sys.modules, "keras" in sys.modules)

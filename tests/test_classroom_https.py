@@ -12,7 +12,7 @@ import requests
 from conftest import ROOT
 from cryptography import x509
 
-from core import certificate
+from core.classroom import certificate
 
 
 def free_port() -> int:

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from core.runner import service
+from core.classroom.runner import service
 from ui import identity, state
 
 APP = str(ROOT / "app.py")
@@ -139,8 +139,8 @@ def test_a_refresh_or_a_second_tab_reattaches_to_the_running_training(monkeypatc
     """The same student in a new browser session finds their training (progress, Stop) and cannot start a second."""
     import threading
 
+    from core.classroom.runner import recipes
     from core.engine import Progress
-    from core.runner import recipes
 
     release = threading.Event()
 

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from core import store as store_module
-from core.store import LoginRefused, NicknameProblem, Store
+from core.classroom import store as store_module
+from core.classroom.store import LoginRefused, NicknameProblem, Store
 
 
 def test_everything_comes_back_after_a_restart(tmp_path):

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
+from core.classroom.runner import SavedResult, service
 from core.engine import TrainConfig
-from core.runner import SavedResult, service
 
 
 @pytest.mark.slow

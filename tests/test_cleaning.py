@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from conftest import FLOWERS, make_flower_subset
 
-from core import cleaning, data, threshold
+from core.inference import threshold
+from core.photos import cleaning
+from core.photos import datasets as data
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The code of a run (core.codegen): the emitted Keras 3 script runs offline and trains; the notebook holds the
+"""The code of a run (core.lesson.codegen): the emitted Keras 3 script runs offline and trains; the notebook holds the
 same code; ``python -m core.train --emit-code`` writes it without training."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from conftest import ROOT, SHARED
 
-from core.codegen import SHEAR_FACTORS, emit_notebook, emit_script, sections
 from core.engine import AugmentConfig, TrainConfig
+from core.lesson.codegen import SHEAR_FACTORS, emit_notebook, emit_script, sections
 
 TINY = TrainConfig(image_size=96, epochs1=1, epochs2=1, unfreeze=5, batch_size=8, augment=True)
 
@@ -151,7 +151,7 @@ def test_code_panel_shows_the_runs_script_and_the_controls_it_maps():
 
 
 def test_differences_panel_computes_the_head_and_offers_the_scaling_measurement():
-    from core import architecture
+    from core.lesson import architecture
 
     at = _panels_app({})
     text = " ".join(m.value for m in at.markdown)
@@ -165,7 +165,7 @@ def test_differences_panel_computes_the_head_and_offers_the_scaling_measurement(
 
 def test_the_augmenter_honours_the_shear_amount(flowers_dir):
     from core.engine import preview_augmentations
-    from core.images import load_array
+    from core.photos.images import load_array
 
     photo = str(sorted((flowers_dir / "daisy").glob("*.jpg"))[0])
     original = load_array(photo, 96).astype(float)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import architecture, models
-from core.verdict import Needs, decide
+from core.lesson import architecture
+from core.lesson.verdict import Needs, decide
+from core.models import bases as models
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "app_pages" / "compare.py"
@@ -49,7 +50,7 @@ def test_table_lists_every_base_with_real_counts(page):
     assert len(page.get("plotly_chart")) == 3  # parameters, size, accuracy vs size
 
 
-def test_verdict_before_measuring_follows_the_stated_needs(page):  # B: core.verdict
+def test_verdict_before_measuring_follows_the_stated_needs(page):  # B: core.lesson.verdict
     verdict = page.markdown[-1].value
     assert verdict == decide(architecture.base_table(), Needs()).markdown(Needs())
     assert verdict.startswith("**Pick: MobileNetV2**")  # the most accurate base trainable here under 20 MB

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import architecture, reference
-from core.lesson_claims import CLAIMS, LESSON_TRAIN_PHOTOS
+from core.lesson import architecture, reference
+from core.lesson.claims import CLAIMS, LESSON_TRAIN_PHOTOS
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core import crossval
-from core.data import Dataset, ImageItem
 from core.engine import Callbacks, TrainConfig
+from core.photos.datasets import Dataset, ImageItem
+from core.training import crossval
 
 
 def toy_dataset(per_class=(23, 17, 30)) -> Dataset:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import make_flower_subset
 
-from core import data
+from core.photos import datasets as data
 
 
 def all_paths(dataset):

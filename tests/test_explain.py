@@ -1,4 +1,4 @@
-"""Grad-CAM (core.explain): the heatmap's resolution, range and dependence on the class; the overlay."""
+"""Grad-CAM (core.inference.explain): the heatmap's resolution, range and dependence on the class; the overlay."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from conftest import FLOWERS, make_flower_subset
 from PIL import Image
 
-from core.explain import grad_cam, heat_colours, overlay
-from core.predict import classify_array, prepare_photo
+from core.inference.explain import grad_cam, heat_colours, overlay
+from core.inference.predict import classify_array, prepare_photo
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def _photo(class_name: str, size: int, index: int = 0) -> np.ndarray:
 
 @pytest.mark.slow
 def test_heatmap_has_the_last_feature_map_shape_and_range(trained):
-    from core.models import base_of
+    from core.models.bases import base_of
 
     model = trained.model
     x = _photo("sunflowers", 96)
@@ -53,7 +53,7 @@ def test_default_class_is_the_prediction_and_class_index_matters(trained):
 
 @pytest.mark.slow
 def test_grad_cam_leaves_the_model_alone(trained):
-    from core.models import base_of
+    from core.models.bases import base_of
 
     model = trained.model
     before = [w.copy() for w in model.get_weights()]
@@ -64,7 +64,7 @@ def test_grad_cam_leaves_the_model_alone(trained):
 
 
 def test_5x5_at_160_pixels():
-    from core.models import build_base, build_classifier
+    from core.models.bases import build_base, build_classifier
 
     base, _ = build_base("mobilenet_v2", 160, True, 42)
     model = build_classifier(base, 4)  # an untrained head is enough to check shapes

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from conftest import FLOWERS, ROOT, make_flower_subset
 
-from core import export, model_file
-from core.data import TF_FLOWERS, load_dataset
-from core.model_file import ModelFileProblem
+from core.export import bundle as export
+from core.inference import model_file
+from core.inference.model_file import ModelFileProblem
+from core.photos.datasets import TF_FLOWERS, load_dataset
 
 # A few photos of a class the tests know by name.
 ROSE = sorted((FLOWERS / "roses").glob("*.jpg"))[0]
@@ -34,7 +35,7 @@ def _metadata(class_names=("daisy", "roses"), size=32) -> dict:
 def _tiny_model(extra_layer=None, size=32, classes=2):
     import keras
 
-    from core.models import preprocess_layer_class
+    from core.models.bases import preprocess_layer_class
 
     inputs = keras.Input((size, size, 3), name="pixels")
     x = preprocess_layer_class()("tf", name="preprocess")(inputs)
@@ -92,7 +93,7 @@ def test_a_lambda_layer_is_refused_and_never_runs(tmp_path):
 
 
 def test_evaluate_cli_refuses_a_model_with_code(tmp_path, capsys):
-    from core import evaluate
+    from core.inference import evaluate
 
     marker = tmp_path / "lambda_ran.txt"
     path = _lambda_model_file(tmp_path / "lambda.keras", marker)
@@ -138,7 +139,7 @@ def test_too_big_empty_or_wrong_kind_of_file(tmp_path, monkeypatch):
 
 
 def test_code_inside_finds_code_and_custom_classes_but_not_ours():
-    ours = {"module": "core.models", "class_name": "Preprocess", "registered_name": "tll>Preprocess",
+    ours = {"module": "core.models.bases", "class_name": "Preprocess", "registered_name": "tll>Preprocess",
             "config": {"mode": "tf"}}
     plain = {"module": "keras.layers", "class_name": "Dense", "registered_name": None}
     assert model_file.code_inside({"layers": [ours, plain]}) == []
@@ -160,7 +161,7 @@ def test_metadata_keeps_no_absolute_paths(tmp_path):
 
 
 def test_model_card_and_panel_table_say_what_was_not_measured():
-    from core.model_card import model_card
+    from core.export.model_card import model_card
     from ui.export_panel import parity_rows
 
     parity = {"image_size": 32, "summary": "", "formats": [
@@ -240,7 +241,7 @@ def test_litert_files_answer_like_keras_on_the_test_photos(exported, flowers_res
 @pytest.mark.slow
 @pytest.mark.parametrize("tflite", ["model.tflite", "model_int8.tflite"])
 def test_the_zips_predict_script_classifies_a_photo_without_tensorflow(exported, flowers_result, tflite, tmp_path):
-    from core.predict import prepare_photo
+    from core.inference.predict import prepare_photo
 
     with zipfile.ZipFile(exported.zip_path) as archive:
         archive.extractall(tmp_path / "home")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import feature_store as store
+from core.training import feature_store as store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -255,7 +255,7 @@ def test_memory_cache_is_bounded_in_bytes(monkeypatch):
 _WRITER = """
 import sys, numpy as np
 sys.path.insert(0, {root!r})
-from core import feature_store as store
+from core.training import feature_store as store
 rng = np.random.default_rng(7)
 arrays = {{"train_0": rng.random((3000, 64), dtype=np.float32), "train_labels": np.arange(3000)}}
 notes = store.store("shared", arrays, {{}})
@@ -367,7 +367,7 @@ def test_an_upload_replaced_during_a_training_does_not_touch_it(tmp_path, tiny_p
     import zipfile
 
     from core.engine import Callbacks, train
-    from core.upload_area import UploadArea
+    from core.photos.upload_area import UploadArea
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"

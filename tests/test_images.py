@@ -13,8 +13,8 @@ import pytest
 from conftest import FLOWERS, ROOT
 from PIL import Image
 
-from core import images
-from core.images import PEAK_BYTES, ImageProblem, load_array, open_rgb, reduction_factors
+from core.photos import images
+from core.photos.images import PEAK_BYTES, ImageProblem, load_array, open_rgb, reduction_factors
 
 BIG = 5000  # 25 MP: above REDUCE_ABOVE_PIXELS, so the reducing path runs
 
@@ -115,7 +115,7 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 import numpy as np
 from PIL import Image
-from core import images
+from core.photos import images
 
 def status(field):
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -163,7 +163,7 @@ def hostile(tmp_path_factory):
 @pytest.mark.skipif(not _can_measure_peak(), reason="peak memory is read from Linux's /proc/self (VmHWM)")
 @pytest.mark.parametrize("name, task", [("grey16.png", "predict"), ("grey16.png", "train"), ("rgba.png", "predict")])
 def test_peak_memory_stays_under_the_stated_budget(hostile, name, task):
-    """The README's budget for any accepted photo (``core.images.PEAK_BYTES``), not a timing."""
+    """The README's budget for any accepted photo (``core.photos.images.PEAK_BYTES``), not a timing."""
     peak = _peak_bytes(hostile / name, task)
     assert 0 < peak <= PEAK_BYTES, f"{name} ({task}): {peak / 2**20:.0f} MB > {PEAK_BYTES / 2**20:.0f} MB"
 
@@ -202,7 +202,7 @@ def test_big_photos_are_decoded_a_few_at_a_time(monkeypatch):
 
 
 def test_a_thumbnail_is_a_small_upright_jpeg_or_none(tmp_path):
-    from core.images import thumbnail_jpeg
+    from core.photos.images import thumbnail_jpeg
 
     photo = tmp_path / "wide.png"
     Image.new("RGB", (900, 300), (200, 30, 30)).save(photo)

@@ -82,7 +82,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_core_has_no_import_cycles():
     graph = core_import_graph()
-    assert "core.engine" in graph and "core.learner" in graph["core.engine"]  # function-level imports count
+    assert "core.engine" in graph and "core.training.learner" in graph["core.engine"]  # function-level imports count
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle)
 
@@ -101,7 +101,7 @@ def test_relative_and_package_imports_resolve():
 
 
 def test_the_engine_surface_imports_no_tensorflow():
-    code = ("import sys; import core.engine, core.train, core.results, core.train_config; "
+    code = ("import sys; import core.engine, core.train, core.training.results, core.training.settings; "
             "bad = {'tensorflow', 'keras', 'streamlit'} & set(sys.modules); assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 

@@ -1,7 +1,7 @@
 """The training queue: worker processes, a bounded pool, first come first served, one training per student,
 Stop across the process boundary, time limits, and workers that crash or are killed.
 
-The ``fake`` recipe runs in a real worker process (``python -m core.runner.worker``) but trains nothing,
+The ``fake`` recipe runs in a real worker process (``python -m core.classroom.runner.worker``) but trains nothing,
 so these tests take seconds; ``test_a_real_tiny_training_in_a_worker`` trains through ``core.engine``.
 """
 
@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from core.runner import AlreadyTraining, LocalProcessBackend, Runner
-from core.runner.worker import FAKE_RECIPES_VARIABLE
+from core.classroom.runner import AlreadyTraining, LocalProcessBackend, Runner
+from core.classroom.runner.worker import FAKE_RECIPES_VARIABLE
 
 
 def wait_for(condition, timeout=20.0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import models
+from core.models import bases as models
 
 
 @pytest.mark.parametrize("key, params_with_top", [("mobilenet_v2", 3_538_984), ("vgg16", 138_357_544)])

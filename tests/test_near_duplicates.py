@@ -7,7 +7,8 @@ import pytest
 from conftest import make_flower_subset
 from PIL import Image
 
-from core import data, near_duplicates
+from core.photos import datasets as data
+from core.training import near_duplicates
 
 
 def test_groups_join_similar_pairs_transitively_and_nothing_else():
@@ -113,7 +114,7 @@ def test_too_few_photos_find_no_groups(n):
 
 
 def test_the_dataset_report_says_how_many_near_duplicate_groups_it_found(tmp_path):
-    from core.report import check_folder
+    from core.photos.report import check_folder
 
     folder, _, _ = _dataset_with_a_twin(tmp_path)
     _, report, error = check_folder(folder, 0)

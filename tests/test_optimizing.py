@@ -7,13 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.train_config import TrainConfig
+from core.training.settings import TrainConfig
 
 
 def test_the_lesson_settings_compile_exactly_as_before():
     import keras
 
-    from core.optimizing import compile_phase
+    from core.training.optimizing import compile_phase
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
     trainer = compile_phase(model, TrainConfig(), 1e-3, n_train=100, epochs=5)
@@ -22,7 +22,7 @@ def test_the_lesson_settings_compile_exactly_as_before():
 
 
 def test_label_smoothing_is_the_cross_entropy_against_softened_targets():
-    from core.optimizing import loss_function
+    from core.training.optimizing import loss_function
 
     probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], "float32")
     labels = np.array([0, 2])
@@ -39,7 +39,7 @@ def test_label_smoothing_is_the_cross_entropy_against_softened_targets():
 def test_cosine_schedule_falls_to_zero_over_the_phase():
     import keras
 
-    from core.optimizing import compile_phase
+    from core.training.optimizing import compile_phase
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
     compile_phase(model, replace(TrainConfig(), lr_schedule="cosine", batch_size=10), 1e-3, n_train=100, epochs=2)
@@ -57,7 +57,7 @@ def test_cosine_schedule_falls_to_zero_over_the_phase():
 def test_discriminative_rates_move_the_head_faster_than_the_unfrozen_layers():
     import keras
 
-    from core.optimizing import compile_phase
+    from core.training.optimizing import compile_phase
 
     keras.utils.set_random_seed(0)
     base = keras.layers.Dense(8, activation="relu", name="unfrozen_base_layer")
@@ -86,7 +86,7 @@ def test_bad_options_are_refused_with_a_message(change, message):
 
 
 def test_the_code_export_says_it_does_not_write_the_options_beyond_the_lesson():
-    from core.codegen import emit_script
+    from core.lesson.codegen import emit_script
 
     assert "MobileNetV2" in emit_script(TrainConfig())
     with pytest.raises(ValueError, match="--head-lr-factor"):
@@ -96,7 +96,7 @@ def test_the_code_export_says_it_does_not_write_the_options_beyond_the_lesson():
 @pytest.mark.slow
 def test_a_fine_tuning_with_every_option_trains_and_tests(small_flowers):
     from core.engine import train
-    from core.results import PHASE2
+    from core.training.results import PHASE2
 
     cfg = TrainConfig(data=str(small_flowers), epochs1=1, epochs2=2, unfreeze=5, image_size=96, batch_size=8,
                       label_smoothing=0.1, lr_schedule="cosine", head_lr_factor=10.0, lr2=1e-4)

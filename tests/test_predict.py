@@ -1,4 +1,4 @@
-"""core.predict (photos in, honest verdicts out, the quick default model) and the Predict page."""
+"""core.inference.predict (photos in, honest verdicts out, the quick default model) and the Predict page."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from conftest import FLOWERS, ROOT, make_flower_subset
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import predict as lab_predict
-from core.images import ImageProblem
-from core.predict import (
+from core.inference import predict as lab_predict
+from core.inference.predict import (
     MAX_ENTROPY,
     MIN_CONFIDENCE,
     REASON_CLOSE_CALL,
@@ -27,6 +26,7 @@ from core.predict import (
     predict_probabilities,
     prepare_photo,
 )
+from core.photos.images import ImageProblem
 from ui import state
 
 FIVE = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
@@ -84,7 +84,7 @@ def test_greyscale_and_cmyk_become_rgb():
 
 @pytest.mark.parametrize("fmt", ["WEBP", "HEIF", "GIF", "TIFF", "BMP"])
 def test_other_formats_phones_and_computers_make(fmt):
-    from core.images import HEIC_SUPPORTED
+    from core.photos.images import HEIC_SUPPORTED
 
     if fmt == "HEIF" and not HEIC_SUPPORTED:
         pytest.skip("pillow-heif is not installed")
@@ -202,7 +202,7 @@ def quick():
 
 
 def _test_split_photos(class_name: str) -> list[str]:
-    from core import data
+    from core.photos import datasets as data
 
     dataset = data.load_dataset(data.TF_FLOWERS, 42)
     return [p for p in dataset.paths("test") if f"/{class_name}/" in p.replace("\\", "/")]
@@ -242,7 +242,7 @@ def test_predict_photo_resizes_and_checks_class_count(quick):
 
 @pytest.mark.slow
 def test_quick_model_is_kept_on_disk_and_a_restart_loads_it_instead_of_training(quick, monkeypatch):
-    from core import quick_model
+    from core.training import quick_model
 
     def no_training(*args):
         raise AssertionError("trained again although the same model is on disk")
@@ -259,7 +259,7 @@ def test_quick_model_is_kept_on_disk_and_a_restart_loads_it_instead_of_training(
 
 
 def test_a_damaged_quick_model_file_is_trained_again_not_an_error(tmp_path):
-    from core import quick_model
+    from core.training import quick_model
 
     path = tmp_path / "quick.keras"
     path.write_bytes(b"half a zip file")
@@ -329,7 +329,7 @@ def test_page_classifies_an_uploaded_photo_and_survives_a_bad_one(tiny_result):
 @pytest.mark.slow
 def test_quick_model_button_loads_the_shared_model(tiny_result, monkeypatch):
     from core import engine
-    from core.quick_model import QuickModel
+    from core.training.quick_model import QuickModel
 
     fake = QuickModel(tiny_result.model, tiny_result.class_names, 96, "A tiny stand-in model.")
     calls = []

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, make_flower_subset
 
-from core import presets
 from core.engine import TrainConfig
+from core.training import presets
 
 TINY = presets.Preset("tiny", "test", "two members, two layers, two views",
                       (presets.Member("a", 1.0), presets.Member("b", 0.5)), ("l1", "l2"), ("plain", "flip"))
@@ -65,8 +65,8 @@ def tiny_photos(tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_saved_model_answers_like_the_head_it_was_built_from(tiny_photos):
-    from core.cleaning import photo_probabilities
     from core.engine import train
+    from core.photos.cleaning import photo_probabilities
 
     result = train(TrainConfig(data=str(tiny_photos), preset="best", seed=3))
     assert result.config.preset == "best" and result.test["n"] >= 3
@@ -74,7 +74,7 @@ def test_the_saved_model_answers_like_the_head_it_was_built_from(tiny_photos):
     probabilities, kept = photo_probabilities(result.model, test_paths, 224)
     assert probabilities.shape == (len(test_paths), 3) and np.allclose(probabilities.sum(1), 1, atol=1e-5)
     # the head's own test figures equal what the Keras model says about the same photos
-    from core.data import load_dataset
+    from core.photos.datasets import load_dataset
 
     dataset = load_dataset(str(tiny_photos), 3)
     test_set = [str(p) for p in dataset.paths("test")]
@@ -114,7 +114,7 @@ def test_cli_round_trip_preset_then_evaluate(tiny_photos, tmp_path):
 def test_a_preset_config_round_trips_through_the_runner_dict():
     from dataclasses import asdict
 
-    from core.runner.results import config_from_dict
+    from core.classroom.runner.results import config_from_dict
 
     cfg = replace(TrainConfig(), preset="best")
     assert config_from_dict(asdict(cfg)).preset == "best"

@@ -1,4 +1,4 @@
-"""The quiz: the lesson's questions checked against the lesson text, shuffling and scoring (core.quiz), the
+"""The quiz: the lesson's questions checked against the lesson text, shuffling and scoring (core.lesson.quiz), the
 Quiz page (AppTest through the app's router, so the "see it happen" links are real), and that it never loads
 TensorFlow."""
 
@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, SHARED
 from streamlit.testing.v1 import AppTest
 
-from core.lesson_claims import LESSON_FILE
-from core.quiz import (
+from core.lesson.claims import LESSON_FILE
+from core.lesson.quiz import (
     BONUS_QUESTIONS,
     LESSON_QUESTIONS,
     LETTERS,

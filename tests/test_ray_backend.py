@@ -30,7 +30,7 @@ def cluster():
     os.environ.update(TLL_RAY_CPUS_PER_TRAINING="2", TLL_RAY_MEMORY_MB="1024")
     import ray
 
-    from core.runner.ray_backend import RayBackend
+    from core.classroom.runner.ray_backend import RayBackend
 
     try:
         backend = RayBackend("local")
@@ -156,8 +156,8 @@ def test_a_training_no_computer_can_take_is_refused_with_the_setting_to_change(c
 
 
 def test_without_the_variable_ray_is_never_imported(tmp_path):
-    code = ("import sys, core.engine, core.runner, core.runner.service, core.train, core.train_cli, ui.training_job; "
-            "from core.runner import service; "
+    code = ("import sys, core.engine, core.classroom.runner, core.classroom.runner.service, core.train, core.cli.train, ui.training_job; "
+            "from core.classroom.runner import service; "
             "backend = service.runner().backend; backend = backend if hasattr(backend, 'start') else backend(); "
             "print(type(backend).__name__, 'ray' in sys.modules)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TLL_RAY_")}
@@ -187,7 +187,7 @@ NODE_SWITCHED_OFF = """
 import json, sys, time
 import ray
 from ray.cluster_utils import Cluster
-from core.runner.ray_backend import RayBackend
+from core.classroom.runner.ray_backend import RayBackend
 
 try:
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})  # the server: serves, trains nothing
@@ -237,9 +237,9 @@ def test_a_lab_computer_switched_off_mid_run_is_told_and_the_server_goes_on(phot
 
 @pytest.mark.slow
 def test_the_classroom_runner_queues_on_the_cluster(cluster, photos, tmp_path):
-    """``core.runner``'s own queue on the Ray backend: its limit is what the cluster can run, a job finishes
+    """``core.classroom.runner``'s own queue on the Ray backend: its limit is what the cluster can run, a job finishes
     with the computer's name, its epochs and the model in the runner's job folder."""
-    from core.runner.scheduler import Runner
+    from core.classroom.runner.scheduler import Runner
 
     runner = Runner(cluster, tmp_path / "jobs")
     try:

@@ -1,4 +1,4 @@
-"""The reference run (core.reference): computed once, cached by settings and photos, read without TensorFlow."""
+"""The reference run (core.lesson.reference): computed once, cached by settings and photos, read without TensorFlow."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT
 
-from core import reference
 from core.engine import Callbacks
+from core.lesson import reference
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_computed_once_then_read_from_the_cache(tiny_reference):
         """
         import json, sys
         from dataclasses import replace
-        from core import reference
+        from core.lesson import reference
         reference.TRANSFER = replace(reference.TRANSFER, image_size=96, epochs1=1, epochs2=1, unfreeze=5)
         reference.SCRATCH = replace(reference.SCRATCH, image_size=96, epochs1=1)
         found = reference.cached()

@@ -18,13 +18,14 @@ import pytest
 from conftest import FLOWERS, make_flower_subset
 from PIL import Image
 
-from core import data, images
-from core.data import Dataset, ImageItem, SkippedFile
-from core.report import Advice, check_folder, dataset_report, reason_group, report_to_csv, skipped_to_csv
-from core.upload import extract_zip
+from core.photos import datasets as data
+from core.photos import images
+from core.photos.datasets import Dataset, ImageItem, SkippedFile
+from core.photos.report import Advice, check_folder, dataset_report, reason_group, report_to_csv, skipped_to_csv
+from core.photos.upload import extract_zip
 
 ORIENTATION = 0x0112
-# Pillow warns about the 56-megapixel test image before core.images refuses it; the warning is expected.
+# Pillow warns about the 56-megapixel test image before core.photos.images refuses it; the warning is expected.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 
 
@@ -422,7 +423,7 @@ def test_duplicates_across_splits_and_between_classes_are_explained(tmp_path):
 
 
 def test_copies_dropped_by_core_data_between_classes_are_flagged():
-    """core.data may drop a copy *before* splitting ("duplicate of daisy/x.jpg"): a photo in two classes."""
+    """core.photos.datasets may drop a copy *before* splitting ("duplicate of daisy/x.jpg"): a photo in two classes."""
     path = str(flower("daisy", 0))
     dataset = Dataset(
         ["daisy", "roses"],

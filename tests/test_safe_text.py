@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.report import check_folder
-from core.safe_text import UnsafeName, hide_paths, name_problem, normalise_name, student_error, visible
+from core.photos.report import check_folder
+from core.utils.safe_text import UnsafeName, hide_paths, name_problem, normalise_name, student_error, visible
 
 ANY_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:tmp|home|root|work|var|Users)\b|[A-Za-z]:\\")
 
@@ -89,7 +89,7 @@ def _strings(value):
 
 
 def test_an_exported_model_file_carries_no_absolute_path(tmp_path):
-    """What travels inside a student's .keras file (``core.model_file``, helper D's), read back raw."""
+    """What travels inside a student's .keras file (``core.inference.model_file``, helper D's), read back raw."""
     import json
     import zipfile
     from types import SimpleNamespace
@@ -97,7 +97,7 @@ def test_an_exported_model_file_carries_no_absolute_path(tmp_path):
     import keras
 
     from core.engine import TrainConfig
-    from core.model_file import METADATA_NAME, save_trained_model
+    from core.inference.model_file import METADATA_NAME, save_trained_model
 
     upload = tmp_path / "tll-upload-x" / "v1"
     result = SimpleNamespace(

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from core import stats
+from core.utils import stats
 
 
 @pytest.mark.parametrize(("correct", "n", "low", "high"), [

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from conftest import ROOT, make_flower_subset
 
-from core import features
 from core.engine import (
     AugmentConfig,
     Callbacks,
@@ -27,7 +26,8 @@ from core.engine import (
     train,
     vision_learner,
 )
-from core.results import EXTRACT, PHASE1, PHASE2
+from core.training import feature_cache as features
+from core.training.results import EXTRACT, PHASE1, PHASE2
 
 TINY = TrainConfig(epochs1=2, epochs2=2, unfreeze=19, image_size=96, batch_size=8, seed=5)
 
@@ -86,7 +86,7 @@ def test_the_learner_step_by_step_is_train(tiny_data, tmp_path, flowers_dir):
     np.testing.assert_array_equal(losses(learner.result()), losses(one_step))
     assert learner.result().test == one_step.test
 
-    from core.images import load_array
+    from core.photos.images import load_array
 
     photo = load_array(sorted((flowers_dir / "roses").glob("*.jpg"))[0], 96)
     prediction = learner.predict(photo)
@@ -151,7 +151,7 @@ def test_phase_two_trains_only_the_top_k_layers(tiny_data):
     cfg = replace(TINY, data=tiny_data, unfreeze=10, seed=3)
     result = train(cfg)
     base = next(layer for layer in result.model.layers if layer.name.startswith("mobilenet"))
-    from core.models import build_base
+    from core.models.bases import build_base
 
     original, _ = build_base("mobilenet_v2", 96)
     changed = [mine.name for mine, theirs in zip(base.layers, original.layers)
@@ -163,7 +163,7 @@ def test_phase_two_trains_only_the_top_k_layers(tiny_data):
 @pytest.mark.slow
 def test_trainings_leave_the_shared_base_as_they_found_it(tiny_data):
     """A model wired into the shared base would hang a node on it and stay attached to it (issue 14)."""
-    from core.models import shared_base
+    from core.models.bases import shared_base
 
     def node_counts():
         shared, _ = shared_base("mobilenet_v2", 96, True, TINY.seed)
@@ -227,7 +227,7 @@ def test_cli_trains_saves_and_evaluate_reads_it_back(tiny_data, tmp_path):
     assert "epoch   1" in run.stderr and "epoch   2" in run.stderr
     assert summary["class_names"] == ["daisy", "roses", "tulips"] and saved.is_file()
     assert [h["phase"] for h in summary["history"]] == [PHASE1, PHASE2]
-    run = subprocess.run([*env_python, "core.evaluate", str(saved), tiny_data], cwd=ROOT,
+    run = subprocess.run([*env_python, "core.inference.evaluate", str(saved), tiny_data], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     evaluation = json.loads(run.stdout)
@@ -264,7 +264,7 @@ def test_augmentation_preview_makes_different_views_of_one_photo(flowers_dir):
     assert views.shape == (6, 64, 64, 3) and views.dtype == np.uint8
     assert len({v.tobytes() for v in views}) == 6
     flips_only = preview_augmentations(photo, AugmentConfig(rotation=False, zoom=False, shear=False), 64, n=8)
-    from core.images import load_array
+    from core.photos.images import load_array
 
     original = load_array(photo, 64)
     for view in flips_only:  # a flip-only augmentation is the photo or its mirror image, nothing else

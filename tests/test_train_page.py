@@ -17,8 +17,8 @@ import pytest
 from conftest import ROOT, make_flower_subset
 from streamlit.testing.v1 import AppTest
 
-from core import history
 from core.engine import EpochRecord, TrainConfig, TrainResult
+from core.training import history
 from ui import kiran, state, train_settings, training_job
 
 PAGE = str(ROOT / "app_pages" / "train.py")

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from conftest import FLOWERS, ROOT, make_flower_subset
 
-from core import data, upload
-from core.upload import Limits, UploadError, extract_folder_upload, extract_zip, extract_zip_to_temp
-from core.upload_area import UploadArea
+from core.photos import datasets as data
+from core.photos import upload
+from core.photos.upload import Limits, UploadError, extract_folder_upload, extract_zip, extract_zip_to_temp
+from core.photos.upload_area import UploadArea
 
 PHOTO = sorted((FLOWERS / "daisy").glob("*.jpg"))[0]
 PHOTO_BYTES = PHOTO.read_bytes()
@@ -364,7 +365,7 @@ def test_utf8_names_without_the_utf8_flag_are_repaired(tmp_path, area):
     assert extract_zip(unflagged, area).files == ["fleurs/marguerite-été/a.jpg"]
 
 
-# --- real photo zips through core.data ---------------------------------------------------------------------
+# --- real photo zips through core.photos.datasets ---------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -558,7 +559,7 @@ def test_an_upload_is_named_as_the_student_knows_it_not_by_its_server_folder(tmp
 
 def test_core_modules_import_neither_streamlit_nor_tensorflow():
     code = (
-        "import sys; import core.upload, core.upload_area, core.report, core.images, core.safe_text, core.feature_store; "
+        "import sys; import core.photos.upload, core.photos.upload_area, core.photos.report, core.photos.images, core.utils.safe_text, core.training.feature_store; "
         "bad = {'streamlit', 'tensorflow', 'keras'} & set(sys.modules); assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

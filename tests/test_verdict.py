@@ -1,11 +1,11 @@
-"""The Compare verdict (core.verdict): stated needs and limits in, a pick among bases that meet them out."""
+"""The Compare verdict (core.lesson.verdict): stated needs and limits in, a pick among bases that meet them out."""
 
 from __future__ import annotations
 
 import pytest
 
-from core import architecture
-from core.verdict import Needs, decide, relative_speed
+from core.lesson import architecture
+from core.lesson.verdict import Needs, decide, relative_speed
 
 
 def _row(key, name, size_mb, top1, weights=True):

@@ -8,8 +8,8 @@
 * ``cleaning(result)``: the photos with the highest loss; move / remove for the student's own photos; retrain.
 * ``threshold(active, prediction)`` (Predict): "say 'not sure' below X%", with its cost on the test photos.
 
-Thin views: the work is in ``core.stats``, ``core.crossval``, ``core.near_duplicates``, ``core.cleaning`` and
-``core.threshold``. Session-state keys here are private to these panels (prefix ``accuracy_``).
+Thin views: the work is in ``core.utils.stats``, ``core.training.crossval``, ``core.training.near_duplicates``, ``core.photos.cleaning`` and
+``core.inference.threshold``. Session-state keys here are private to these panels (prefix ``accuracy_``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core import stats
-from core import threshold as thresholds
 from core.engine import TF_FLOWERS, Callbacks, TrainConfig, load_photos
+from core.inference import threshold as thresholds
+from core.utils import stats
 from ui import charts, thumbnails
 
 FOLDS = 5
@@ -57,7 +57,7 @@ class _RecipeCV:
         self.thread.start()
 
     def _run(self, cfg, k):
-        from core.crossval import recipe_crossval
+        from core.training.crossval import recipe_crossval
 
         if not _recipe_cv_slot.acquire(blocking=False):
             self.error = "Another whole-recipe cross-validation is running on this computer: try again later."
@@ -114,7 +114,7 @@ def crossval(cfg: TrainConfig | None) -> None:
                  "much one test split can swing.")
         left, right = st.columns(2)
         if left.button(f"Phase 1, {FOLDS} folds (seconds once the photos are read)", key="accuracy_cv_head"):
-            from core.crossval import head_crossval  # imports Keras: only when asked
+            from core.training.crossval import head_crossval  # imports Keras: only when asked
 
             bar = st.progress(0.0, text="Reading the photos…")
             result = head_crossval(replace(cfg, epochs1=max(1, cfg.epochs1)), FOLDS,
@@ -138,7 +138,7 @@ PRESET_MEASURED = ("Measured on the 998 shared flowers by 5-fold cross-validatio
 
 def preset(cfg: TrainConfig | None, can_start: bool) -> None:
     """The "best for small data" preset, offered beside the lesson's recipe with its measured figures."""
-    from core import presets
+    from core.training import presets
 
     best = presets.BEST
     with st.expander(f"Kiran's 92%: the '{best.title}' preset"):
@@ -162,7 +162,7 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
                    "resized copies together; this also compares what the frozen base sees in each photo.")
         key = f"accuracy_near_{data_spec}_{seed}"
         if st.button("Look for near-duplicates", key="accuracy_near_button"):
-            from core.near_duplicates import split_keeping_near_duplicates_together
+            from core.training.near_duplicates import split_keeping_near_duplicates_together
 
             with st.spinner("The frozen base looks at every photo once…"):
                 st.session_state[key] = split_keeping_near_duplicates_together(load_photos(data_spec, seed))
@@ -175,7 +175,7 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
 
 
 def cleaning(result) -> None:
-    from core import cleaning as clean
+    from core.photos import cleaning as clean
 
     cfg = result.config
     with st.expander("Clean your data: the photos the model finds hardest"):
@@ -248,7 +248,7 @@ def threshold(active, prediction) -> None:
             data, seed = ((latest.config.data, latest.config.seed) if active.key.startswith("train-") and latest
                           else (TF_FLOWERS, 42))
             with st.spinner("The model answers every test photo…"):
-                from core.cleaning import photo_probabilities
+                from core.photos.cleaning import photo_probabilities
 
                 dataset = load_photos(data, seed)
                 paths = dataset.paths("test")

@@ -19,8 +19,8 @@ import streamlit as st
 
 from core import engine
 from core.engine import TrainResult
-from core.model_card import agreement_text, difference_text
-from core.safe_text import student_error
+from core.export.model_card import agreement_text, difference_text
+from core.utils.safe_text import student_error
 
 EXPORT_KEY = "export_latest"  # this panel's own: {"model": the exported model's key, "export": ExportFolder}
 

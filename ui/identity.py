@@ -17,9 +17,9 @@ import time
 
 import streamlit as st
 
-from core import history
-from core.runner import service
-from core.store import LoginRefused, NicknameProblem, Student
+from core.classroom.runner import service
+from core.classroom.store import LoginRefused, NicknameProblem, Student
+from core.training import history
 from ui import kiran, state
 
 TOKEN_PARAM = "s"

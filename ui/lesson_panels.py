@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import architecture, codegen, reference
 from core.engine import TF_FLOWERS, TrainConfig
-from core.lesson_claims import CLAIMS, LESSON_TRAIN_PHOTOS, claim_caption
-from core.stats import accuracy_interval, difference_from_accuracies
+from core.lesson import architecture, codegen, reference
+from core.lesson.claims import CLAIMS, LESSON_TRAIN_PHOTOS, claim_caption
+from core.utils.stats import accuracy_interval, difference_from_accuracies
 from ui import state
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import engine
-from core.model_file import MAX_MODEL_BYTES, MB
-from core.safe_text import student_error
+from core.inference.model_file import MAX_MODEL_BYTES, MB
+from core.utils.safe_text import student_error
 
 UPLOAD_WIDGET = "predict_model_upload"
 LOADED_KEY = "predict_uploaded_model"  # this page's own: (sha1 of the file, UploadedModel or error text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import history
 from core.engine import TrainResult
+from core.training import history
 from ui import accuracy_panels, charts, kiran, state
 from ui.train_settings import learning_rate_text
 

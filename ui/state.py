@@ -16,9 +16,9 @@ import streamlit as st
 
 if TYPE_CHECKING:  # type names only: importing them here would load the engine for every page
     from core.engine import TrainResult
-    from core.history import RunRecord
-    from core.report import DatasetReport
-    from core.upload_area import UploadArea
+    from core.photos.report import DatasetReport
+    from core.photos.upload_area import UploadArea
+    from core.training.history import RunRecord
     from ui.training_job import Running as TrainingJob
 
 # Shared between pages.
@@ -50,7 +50,7 @@ def set_latest_result(result: TrainResult) -> None:
 
 
 def runs() -> list[RunRecord]:
-    """This session's runs, oldest first (the list itself: ``core.history.add_run`` appends to it)."""
+    """This session's runs, oldest first (the list itself: ``core.training.history.add_run`` appends to it)."""
     return st.session_state.setdefault(RUNS, [])
 
 
@@ -103,7 +103,7 @@ def set_kiran(comparison: dict) -> None:
 def upload_area() -> UploadArea:
     """This session's private folder for uploaded photos (made on first use, removed with the session)."""
     if UPLOAD_AREA not in st.session_state:
-        from core.upload_area import UploadArea  # only when a student uploads
+        from core.photos.upload_area import UploadArea  # only when a student uploads
 
         st.session_state[UPLOAD_AREA] = UploadArea()
     return st.session_state[UPLOAD_AREA]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.engine import TF_FLOWERS, DatasetError, load_photos
-from core.report import check_folder, report_to_csv, skipped_to_csv
-from core.upload import UploadError
+from core.photos.report import check_folder, report_to_csv, skipped_to_csv
+from core.photos.upload import UploadError
 from ui import charts, state, thumbnails
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"

@@ -1,7 +1,7 @@
 """Job control for the Train page, in one module: start a training, show its queue place or progress with
 live curves, stop it, and hand its results on when it ends.
 
-Everything that knows *how* trainings run is here: the server's queue (``core.runner``), each training in
+Everything that knows *how* trainings run is here: the server's queue (``core.classroom.runner``), each training in
 its own worker process, one per student at a time, the student's live place in the queue. A job runs one or
 more recipes on one ``TrainConfig``: ``"transfer"`` (``core.engine.train``) and ``"scratch"``
 (``train_from_scratch``); its results come back as ``{recipe: TrainResult}`` (a ``SavedResult``: the model is
@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 
 import streamlit as st
 
+from core.classroom.runner import AlreadyTraining, Job, service
+from core.classroom.runner.recipes import RECIPES  # noqa: F401 - tests swap entries (with TLL_TRAINING_BACKEND=thread)
+from core.classroom.runner.results import config_from_dict
 from core.engine import TrainConfig, TrainResult
-from core.runner import AlreadyTraining, Job, service
-from core.runner.recipes import RECIPES  # noqa: F401 - tests swap entries (with TLL_TRAINING_BACKEND=thread)
-from core.runner.results import config_from_dict
 from ui import charts, identity, state
 from ui.kiran import SCRATCH_LABEL
 from ui.run_history import LABELS

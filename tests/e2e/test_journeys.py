@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.quiz import QUESTIONS
+from core.lesson.quiz import QUESTIONS
 
 from .conftest import FLOWERS, streamlit_server
 from .helpers import (

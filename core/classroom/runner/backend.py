@@ -1,0 +1,138 @@
+"""Where a training runs. The runner only speaks to a ``Backend`` and the ``WorkerHandle``s it returns.
+
+``LocalProcessBackend`` (the default) starts one ``python -m core.classroom.runner.worker`` process per training on
+this computer: its memory goes back to the system when it ends, a crash or an out-of-memory kill ends only
+that process, and Stop can always fall back on a kill. A cluster backend (Ray, issue 13) implements the
+same two small interfaces: ``start(job) -> handle``; a handle yields the worker's events, asks it to stop,
+kills it and says how it ended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from core.classroom.runner.worker import EVENTS_FD_VARIABLE
+from core.utils.paths import PROJECT_ROOT
+
+
+class WorkerHandle(Protocol):
+    node: str
+
+    def events(self) -> list[dict]:
+        """The events that arrived since the last call (never blocks)."""
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop between batches and keep what was trained."""
+
+    def kill(self) -> None:
+        """End the worker now (it keeps nothing)."""
+
+    def exit_status(self) -> int | None:
+        """None while the worker lives; then its exit code (negative: killed by that signal)."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def start(self, job: dict) -> WorkerHandle: ...
+
+
+class LocalProcess:
+    """A worker process on this computer and the pipe it reports on."""
+
+    def __init__(self, job: dict, log_path: Path | None):
+        read_fd, write_fd = os.pipe()
+        env = {**os.environ, EVENTS_FD_VARIABLE: str(write_fd)}
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "core.classroom.runner.worker"], cwd=PROJECT_ROOT, env=env,
+                stdin=subprocess.PIPE, stdout=log, stderr=log, pass_fds=(write_fd,),
+                start_new_session=True,  # a Ctrl+C meant for the server is not sent to the workers
+            )
+        finally:
+            os.close(write_fd)
+            if log_path:
+                log.close()
+        os.set_blocking(read_fd, False)
+        self._reader = os.fdopen(read_fd, "rb", buffering=0)
+        self._partial = b""
+        self.node = socket.gethostname()
+        self._send(json.dumps(job) + "\n")
+
+    def _send(self, text: str) -> None:
+        try:
+            self.process.stdin.write(text.encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the worker is already gone: exit_status says how
+
+    def events(self) -> list[dict]:
+        chunks = []
+        while True:
+            try:
+                chunk = self._reader.read(65536)
+            except BlockingIOError:
+                break
+            if not chunk:  # end of file: the worker closed its end
+                break
+            chunks.append(chunk)
+        if not chunks:
+            return []
+        data = self._partial + b"".join(chunks)
+        *lines, self._partial = data.split(b"\n")
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"type": "garbled"})
+        return out
+
+    def request_stop(self) -> None:
+        self._send("stop\n")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the worker and anything it started
+            except ProcessLookupError:
+                pass
+            self.process.wait(5)
+
+    def exit_status(self) -> int | None:
+        return self.process.poll()
+
+    def close(self) -> None:
+        self._reader.close()
+        if self.process.stdin:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+class LocalProcessBackend:
+    name = "local"
+
+    def __init__(self, log_dir: Path | None = None):
+        self.log_dir = log_dir
+
+    def start(self, job: dict) -> LocalProcess:
+        log = None
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            log = self.log_dir / f"{job['job_id']}.log"
+        return LocalProcess(job, log)

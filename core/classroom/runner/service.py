@@ -1,0 +1,155 @@
+"""The server's trainings and what they leave behind: one runner and one store per server process.
+
+``start_training`` copies the photos a training will read into the job's own folder (a later upload cannot
+change them), queues the job and records it. When a job ends, ``persist`` (run by the scheduler, whether or
+not the student's page is open) moves its folder into the student's folder, records each run in the store,
+keeps the newest ``TLL_MODELS_KEPT`` model files per student and deletes the photo copy. The page then gets
+``{recipe: SavedResult}`` as results, like a training run in the page's own process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from core.classroom.runner.backend import LocalProcessBackend
+from core.classroom.runner.ray_settings import ray_address
+from core.classroom.runner.results import SavedResult, result_from_summary
+from core.classroom.runner.scheduler import Job, Runner
+from core.classroom.store import Store
+from core.engine import TF_FLOWERS, TrainConfig
+
+_lock = threading.Lock()
+_store: Store | None = None
+_runner: Runner | None = None
+
+
+def models_kept() -> int:
+    return max(1, int(os.environ.get("TLL_MODELS_KEPT", "3")))
+
+
+def store() -> Store:
+    global _store
+    with _lock:
+        if _store is None:
+            _store = Store()
+        return _store
+
+
+def make_backend(data: Store):
+    """``TLL_TRAINING_BACKEND``: "process" (default: a worker process per training) or "thread" (in-process)."""
+    if ray_address():  # README "A school with several computers": each training is a task on the Ray cluster
+        from core.classroom.runner.ray_backend import shared_backend  # here: Ray is imported only when a cluster is set
+
+        return shared_backend()
+    choice = os.environ.get("TLL_TRAINING_BACKEND", "process").strip().lower()
+    if choice == "thread":
+        from core.classroom.runner.thread_backend import ThreadBackend
+
+        return ThreadBackend()
+    if choice != "process":
+        raise ValueError(f"TLL_TRAINING_BACKEND must be process or thread, not {choice!r}")
+    return LocalProcessBackend(data.folder / "logs")
+
+
+def runner() -> Runner:
+    global _runner
+    data = store()
+    with _lock:
+        if _runner is None:
+            data.interrupted_jobs()  # what was queued when the server last stopped will not finish now
+            _runner = Runner(lambda: make_backend(data), data.folder / "jobs", on_finished=persist)
+        return _runner
+
+
+def reset_for_tests(folder: Path | None = None) -> None:
+    """A fresh store (on ``folder``) and runner: what a server restart does."""
+    global _store, _runner
+    with _lock:
+        if _runner is not None:
+            _runner.close()
+        _runner = None
+        _store = Store(folder) if folder else None
+
+
+def snapshot_photos(folder: Path, target: Path) -> Path:
+    """Hard links (a copy across file systems) of every file in ``folder``: the training's own photos."""
+    def link_or_copy(source, destination):
+        try:
+            os.link(source, destination)
+        except OSError:
+            shutil.copy2(source, destination)
+
+    shutil.copytree(folder, target, copy_function=link_or_copy, symlinks=False)
+    return target
+
+
+def start_training(student_id: str, nickname: str, kind: str, cfg: TrainConfig, recipes: tuple[str, ...],
+                   labels: dict[str, str] | None = None, label: str = "") -> Job:
+    """Queue ``recipes`` on ``cfg`` for a student. Raises ``AlreadyTraining`` when they have one already."""
+    the_runner, data = runner(), store()
+    spec = {"recipes": list(recipes), "config": asdict(cfg), "data": cfg.data, "labels": labels or {},
+            "nice": 5}
+    snapshot = None
+    if cfg.data != TF_FLOWERS and Path(cfg.data).is_dir():
+        snapshot = data.folder / "snapshots" / f"{student_id}-{os.urandom(4).hex()}"
+        snapshot_photos(Path(cfg.data), snapshot)
+        spec["data"] = str(snapshot)
+        spec["snapshot"] = str(snapshot)
+    try:
+        job = the_runner.submit(student_id, spec, label=label or kind, kind=kind, display_name=nickname)
+    except BaseException:
+        if snapshot:
+            shutil.rmtree(snapshot, ignore_errors=True)
+        raise
+    data.record_job(student_id, job.job_id, job.label, kind, "waiting", job.state.submitted)
+    return job
+
+
+def persist(job: Job) -> None:
+    """The scheduler's ``on_finished``: runs into the store, models into the student's folder."""
+    data = store()
+    if job.spec.get("snapshot"):
+        shutil.rmtree(job.spec["snapshot"], ignore_errors=True)
+    results = job.state.result or {}
+    if job.outcome == "done" and results:
+        source = job.runner.work_dir / job.job_id
+        target = data.student_folder(job.owner) / "runs" / job.job_id
+        if source.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(source), str(target))
+        saved = {}
+        for recipe, event in results.items():
+            def moved(path):
+                return path.replace(str(source), str(target), 1) if path else path
+
+            misclassified = [{**row, "path": moved(row.get("path"))} for row in event.get("misclassified", [])]
+            model_path = moved(event.get("model"))
+            if recipe == "fake":  # the runner's own tests: no TrainResult to rebuild
+                saved[recipe] = event
+                continue
+            event["summary"]["notes"] = [*event["summary"].get("notes", []), *job.state.notes]  # e.g. time limit
+            if event.get("result_object") is not None:
+                event["result_object"].notes.extend(job.state.notes)
+            label = job.spec.get("labels", {}).get(recipe) or ""
+            run_id = data.add_run(job.owner, label, "scratch" if recipe == "scratch" else "transfer",
+                                  event["summary"], misclassified, model_path, job.job_id)
+            job.state.run_ids[recipe] = run_id
+            in_process = event.get("result_object")  # the thread backend's result, model in memory
+            saved[recipe] = in_process or result_from_summary(event["summary"], misclassified, model_path, run_id)
+        job.state.result = saved
+        for path in data.forget_models(job.owner, models_kept()):
+            Path(path).unlink(missing_ok=True)
+    else:
+        shutil.rmtree(job.runner.work_dir / job.job_id, ignore_errors=True)
+    data.record_job(job.owner, job.job_id, job.label, job.kind, job.outcome or "failed", job.state.submitted,
+                    job.state.started, job.state.finished, job.state.error)
+
+
+def saved_runs(student_id: str) -> list[tuple[dict, SavedResult]]:
+    """The student's runs from the store, oldest first: (row, result with its model on disk if kept)."""
+    return [(row, result_from_summary(row["summary"], row["misclassified"], row["model_path"], row["id"]))
+            for row in store().runs(student_id)]
