@@ -12,8 +12,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.engine import DEFAULT_BASE
 from core.lesson import architecture
+from core.models import DEFAULT_BASE
 from ui import charts, glossary, state, verdict_panel
 
 KEEP_SECONDS = 600

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import engine
+from core.inference import RULE_EXPLANATION, SMALL_PHOTO, grad_cam, overlay, predict_photo, prepare_photo
+from core.models import BASES, WeightsUnavailable
+from core.photos import DatasetError
 from core.photos.images import ImageProblem
+from core.training import quick_default_model
 from ui import accuracy_panels, charts, glossary, model_upload, secure_context, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
@@ -35,7 +38,7 @@ class ActiveModel:
 @st.cache_resource(show_spinner=False)
 def shared_quick_model():
     """Trained once per server and shared by everyone: read-only, used for predicting only."""
-    return engine.quick_default_model()
+    return quick_default_model()
 
 
 def _epochs(n: int) -> str:
@@ -47,7 +50,7 @@ def _model_from_train_page() -> ActiveModel | None:
     if result is None or not result.has_model():
         return None
     cfg = result.config
-    base = engine.BASES[cfg.base].name if cfg.base in engine.BASES else cfg.base
+    base = BASES[cfg.base].name if cfg.base in BASES else cfg.base
     phases = f"phase 1 for {_epochs(cfg.epochs1)}"
     if cfg.epochs2 and cfg.unfreeze:
         phases += f", then phase 2 (top {cfg.unfreeze} layers unfrozen) for {_epochs(cfg.epochs2)}"
@@ -68,7 +71,7 @@ def _quick_model() -> ActiveModel | None:
     try:
         with st.spinner("Getting the quick flower model ready: about 20 seconds the first time it is ever trained, then it is kept for everyone..."):
             quick = shared_quick_model()
-    except (engine.DatasetError, engine.WeightsUnavailable) as problem:  # no flowers or no weights on this computer
+    except (DatasetError, WeightsUnavailable) as problem:  # no flowers or no weights on this computer
         st.error(f"The quick model cannot be trained here: {problem}", icon="🚫")
         return None
     description = (
@@ -120,8 +123,8 @@ def analyse(active: ActiveModel, photo_bytes: bytes) -> dict:
     key = (hashlib.sha1(photo_bytes).hexdigest(), active.key)
     memo = state.prediction_memo()
     if memo is None or memo["key"] != key:
-        display, model_input = engine.prepare_photo(photo_bytes, active.image_size)
-        prediction = engine.predict_photo(active.model, active.class_names, model_input, top_k=3)
+        display, model_input = prepare_photo(photo_bytes, active.image_size)
+        prediction = predict_photo(active.model, active.class_names, model_input, top_k=3)
         memo = {"key": key, "display": display, "input": model_input, "prediction": prediction, "cams": {}}
         state.set_prediction_memo(memo)
     return memo
@@ -144,7 +147,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
                           help="Pick another class to see what (if anything) in the photo looks like it to the model.")
     index = active.class_names.index(target)
     if index not in memo["cams"]:
-        memo["cams"][index] = engine.grad_cam(active.model, model_input, index)
+        memo["cams"][index] = grad_cam(active.model, model_input, index)
     heatmap = memo["cams"][index]
 
     photo_col, cam_col = st.columns(2)
@@ -152,7 +155,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
     with photo_col:
         st.image(display, caption=f"Your photo ({width}x{height} pixels)", width="stretch")
     with cam_col:
-        st.image(engine.overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
+        st.image(overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
         glossary.heatmap_legend()
     rows, cols = heatmap.shape
     if float(heatmap.max()) <= 0:
@@ -161,7 +164,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
         st.caption(f"**Where the model looked:** red and yellow areas pushed the model most towards {target}; "
                    f"blue areas hardly mattered. (Grad-CAM on a {rows}x{cols} grid, so it is blurry.)")
 
-    if min(width, height) < engine.SMALL_PHOTO:
+    if min(width, height) < SMALL_PHOTO:
         st.info(f"This photo is only {width}x{height} pixels. It was enlarged to {active.image_size}x"
                 f"{active.image_size} for the model, so the model sees a blur: don't expect much.")
     with st.expander("What the model actually sees"):
@@ -169,7 +172,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
                  "(not cropped), just like the training photos", width=min(320, 2 * active.image_size))
     with st.expander("How does it decide whether it is sure?"):
         verdict = prediction.verdict
-        st.write(engine.RULE_EXPLANATION)
+        st.write(RULE_EXPLANATION)
         st.write(f"For this photo: best class {verdict.confidence:.0%}, ahead of the next by "
                  f"{verdict.margin * 100:.0f} points, votes spread {verdict.entropy:.0%} "
                  f"(0% = all on one class, 100% = equal on every class).")

@@ -27,7 +27,7 @@ os.environ.setdefault("TLL_CACHE_DIR", tempfile.mkdtemp(prefix="tll-bench-cache-
 
 import psutil  # noqa: E402
 
-from core.engine import TrainConfig, train  # noqa: E402
+from core.training import TrainConfig, train  # noqa: E402
 from core.training import feature_cache as features  # noqa: E402
 from core.training.results import PHASE1  # noqa: E402
 

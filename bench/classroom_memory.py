@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.classroom.runner import service  # noqa: E402
 from core.classroom.runner.results import MODELS  # noqa: E402
-from core.engine import TrainConfig  # noqa: E402
+from core.training import TrainConfig  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -44,7 +44,7 @@ os.environ.setdefault("TLL_CACHE_DIR", tempfile.mkdtemp(prefix="tll-bench-cache-
 os.environ.update(TLL_RAY_CPUS_PER_TRAINING="2", TLL_RAY_MEMORY_MB="1024", TLL_RAY_LOCAL_CPUS="2")
 
 from core.classroom.runner.backend import LocalProcessBackend  # noqa: E402
-from core.engine import TrainConfig  # noqa: E402
+from core.training import TrainConfig  # noqa: E402
 from core.utils import paths as config  # noqa: E402
 
 README_LESSON_RUN_S = {"warm": 53.0, "cold": 81.0}  # README "Benchmark": alone on the 2-core machine, 224 px

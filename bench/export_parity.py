@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.engine import TrainConfig, train  # noqa: E402
 from core.export import bundle as export
+from core.training import TrainConfig, train  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -121,7 +121,7 @@ def main() -> None:
     os.environ["TLL_CACHE_DIR"] = str(work / "cache")  # a cold cache of our own: runs 2.. are warm
     sys.path.insert(0, str(Path(args.root).resolve()))
 
-    from core.engine import TrainConfig, train
+    from core.training import TrainConfig, train
     from core.utils import paths as config
 
     flowers = config.bundle_flowers_dir()

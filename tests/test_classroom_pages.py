@@ -140,7 +140,7 @@ def test_a_refresh_or_a_second_tab_reattaches_to_the_running_training(monkeypatc
     import threading
 
     from core.classroom.runner import recipes
-    from core.engine import Progress
+    from core.training import Progress
 
     release = threading.Event()
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.classroom.runner import SavedResult, service
-from core.engine import TrainConfig
+from core.training import TrainConfig
 
 
 @pytest.mark.slow

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from conftest import ROOT, SHARED
 
-from core.engine import AugmentConfig, TrainConfig
 from core.lesson.codegen import SHEAR_FACTORS, emit_notebook, emit_script, sections
+from core.training import AugmentConfig, TrainConfig
 
 TINY = TrainConfig(image_size=96, epochs1=1, epochs2=1, unfreeze=5, batch_size=8, augment=True)
 
@@ -123,7 +123,7 @@ def test_cli_writes_the_script_without_training(tmp_path):
 
 def _panels_app(cfg_kwargs: dict):
     def app(cfg_kwargs):
-        from core.engine import AugmentConfig, TrainConfig
+        from core.training import AugmentConfig, TrainConfig
         from ui import lesson_panels
 
         ops = AugmentConfig(shear_amount=lesson_panels.shear_choice(True))
@@ -164,8 +164,8 @@ def test_differences_panel_computes_the_head_and_offers_the_scaling_measurement(
 
 
 def test_the_augmenter_honours_the_shear_amount(flowers_dir):
-    from core.engine import preview_augmentations
     from core.photos.images import load_array
+    from core.training import preview_augmentations
 
     photo = str(sorted((flowers_dir / "daisy").glob("*.jpg"))[0])
     original = load_array(photo, 96).astype(float)

@@ -7,9 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.engine import Callbacks, TrainConfig
 from core.photos.datasets import Dataset, ImageItem
-from core.training import crossval
+from core.training import Callbacks, TrainConfig, crossval
 
 
 def toy_dataset(per_class=(23, 17, 30)) -> Dataset:

@@ -145,7 +145,7 @@ def test_a_dataset_without_test_photos_cannot_start_a_training(tmp_path):
 
 
 def test_the_engine_refuses_a_training_it_could_not_test_with_a_message(tmp_path):
-    from core.engine import TrainConfig, train
+    from core.training import TrainConfig, train
 
     folder = make_flower_subset(tmp_path / "one", classes=("daisy", "roses"), per_class=1)
     with pytest.raises(data.DatasetError, match="test split has no photos"):

@@ -13,7 +13,7 @@ from core.inference.predict import classify_array, prepare_photo
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from core.engine import TrainConfig, train
+    from core.training import TrainConfig, train
 
     folder = make_flower_subset(tmp_path_factory.mktemp("explain") / "small", classes=("daisy", "sunflowers", "tulips"),
                                 per_class=30)

@@ -183,7 +183,7 @@ def test_model_card_and_panel_table_say_what_was_not_measured():
 
 @pytest.fixture(scope="module")
 def flowers_result():
-    from core.engine import TrainConfig, train
+    from core.training import TrainConfig, train
 
     return train(TrainConfig(epochs1=10, epochs2=2, unfreeze=20, image_size=96))
 
@@ -264,9 +264,9 @@ def test_the_zips_predict_script_classifies_a_photo_without_tensorflow(exported,
 
 @pytest.mark.slow
 def test_a_reloaded_keras_file_predicts_the_same_as_the_original(exported, flowers_result):
-    from core.engine import load_model
+    from core.inference import load_trained_model
 
-    loaded = load_model(exported.folder / "model.keras")
+    loaded = load_trained_model(exported.folder / "model.keras")
     assert loaded.class_names == flowers_result.class_names and loaded.image_size == 96
     photos = export.pick_test_photos(load_dataset(TF_FLOWERS, 42), loaded.class_names, 96, limit=32)
     x = photos.images.astype("float32")
@@ -284,7 +284,7 @@ def no_test_photos(tmp_path_factory):
 
     (The model is trained on the upload that still has its 2 test photos: ``engine.train`` itself cannot run
     with an empty test split yet; that is the engine's to fix, not the export's.)"""
-    from core.engine import TrainConfig, train
+    from core.training import TrainConfig, train
 
     root = tmp_path_factory.mktemp("own")
     make_flower_subset(root / "mine", classes=("daisy", "sunflowers"), per_class=6, layout="split")

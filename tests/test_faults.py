@@ -303,7 +303,7 @@ def tiny_photos(tmp_path_factory):
 
 
 def tiny_config(data: str):
-    from core.engine import TrainConfig
+    from core.training import TrainConfig
 
     return TrainConfig(data=data, epochs1=1, epochs2=1, unfreeze=19, image_size=96, batch_size=8, seed=3)
 
@@ -314,7 +314,7 @@ def history(result) -> np.ndarray:
 
 @pytest.mark.slow
 def test_a_training_recovers_from_a_damaged_cache(private_cache, tiny_photos):
-    from core.engine import train
+    from core.training import train
 
     first = train(tiny_config(tiny_photos))
     entries = [p for p in (private_cache / "features").iterdir() if not p.name.startswith(".")]
@@ -334,7 +334,7 @@ def test_a_training_recovers_from_a_damaged_cache(private_cache, tiny_photos):
 
 @pytest.mark.slow
 def test_a_training_on_a_full_disk_completes(tiny_filesystem, tiny_photos, monkeypatch):
-    from core.engine import train
+    from core.training import train
 
     monkeypatch.setenv("TLL_CACHE_DIR", str(tiny_filesystem))
     filler = tiny_filesystem / "filler"
@@ -350,7 +350,7 @@ def test_a_training_on_a_full_disk_completes(tiny_filesystem, tiny_photos, monke
 
 @pytest.mark.slow
 def test_a_training_with_a_read_only_cache_completes(read_only_cache, tiny_photos, monkeypatch):
-    from core.engine import train
+    from core.training import train
 
     monkeypatch.setattr(store.config, "cache_dir", lambda: read_only_cache)
     result = train(tiny_config(tiny_photos))
@@ -366,8 +366,8 @@ def test_an_upload_replaced_during_a_training_does_not_touch_it(tmp_path, tiny_p
     import tempfile
     import zipfile
 
-    from core.engine import Callbacks, train
     from core.photos.upload_area import UploadArea
+    from core.training import Callbacks, train
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"

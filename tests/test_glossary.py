@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.engine import heatmap_legend
+from core.inference import heatmap_legend
 from ui import glossary
 
 NAMED_IN_THE_ISSUE = ["top-1", "log scale", "no top / include_top", "confusion matrix", "entropy", "BatchNorm"]

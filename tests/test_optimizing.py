@@ -95,7 +95,7 @@ def test_the_code_export_says_it_does_not_write_the_options_beyond_the_lesson():
 
 @pytest.mark.slow
 def test_a_fine_tuning_with_every_option_trains_and_tests(small_flowers):
-    from core.engine import train
+    from core.training import train
     from core.training.results import PHASE2
 
     cfg = TrainConfig(data=str(small_flowers), epochs1=1, epochs2=2, unfreeze=5, image_size=96, batch_size=8,

@@ -188,7 +188,7 @@ def test_top_k_sorted_and_rule_shape():
 
 @pytest.fixture(scope="module")
 def tiny_result(tmp_path_factory):
-    from core.engine import TrainConfig, train
+    from core.training import TrainConfig, train
 
     folder = make_flower_subset(tmp_path_factory.mktemp("predict") / "small", per_class=12)
     return train(TrainConfig(data=str(folder), epochs1=1, epochs2=0, unfreeze=0, image_size=96))
@@ -196,7 +196,7 @@ def tiny_result(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def quick():
-    from core.engine import quick_default_model
+    from core.training import quick_default_model
 
     return quick_default_model(image_size=96, epochs1=2)
 
@@ -328,12 +328,12 @@ def test_page_classifies_an_uploaded_photo_and_survives_a_bad_one(tiny_result):
 
 @pytest.mark.slow
 def test_quick_model_button_loads_the_shared_model(tiny_result, monkeypatch):
-    from core import engine
+    from core.training import quick_model
     from core.training.quick_model import QuickModel
 
     fake = QuickModel(tiny_result.model, tiny_result.class_names, 96, "A tiny stand-in model.")
     calls = []
-    monkeypatch.setattr(engine, "quick_default_model", lambda *a, **k: calls.append(1) or fake)
+    monkeypatch.setattr(quick_model, "quick_default_model", lambda *a, **k: calls.append(1) or fake)
     st.cache_resource.clear()
     try:
         at = _page().run()

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, make_flower_subset
 
-from core.engine import TrainConfig
-from core.training import presets
+from core.training import TrainConfig, presets
 
 TINY = presets.Preset("tiny", "test", "two members, two layers, two views",
                       (presets.Member("a", 1.0), presets.Member("b", 0.5)), ("l1", "l2"), ("plain", "flip"))
@@ -65,8 +64,8 @@ def tiny_photos(tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_saved_model_answers_like_the_head_it_was_built_from(tiny_photos):
-    from core.engine import train
     from core.photos.cleaning import photo_probabilities
+    from core.training import train
 
     result = train(TrainConfig(data=str(tiny_photos), preset="best", seed=3))
     assert result.config.preset == "best" and result.test["n"] >= 3

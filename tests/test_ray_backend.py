@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, make_flower_subset
 
-from core.engine import TrainConfig, load_model
+from core.inference import load_trained_model
+from core.training import TrainConfig
 
 CLASSES = ("daisy", "roses", "tulips")
 
@@ -96,7 +97,7 @@ def test_a_training_on_the_cluster_streams_its_progress_and_its_model_comes_back
     assert [h["epoch"] for h in summary["history"]] == [1, 2]
     model_path = tmp_path / "end-to-end" / "transfer.keras"
     assert result["model"] == str(model_path) and model_path.is_file()
-    assert load_model(model_path).class_names == list(CLASSES)
+    assert load_trained_model(model_path).class_names == list(CLASSES)
     for row in result["misclassified"]:  # thumbnails made on the server from the student's own photos
         assert row["path"] is None or row["path"].startswith(str(tmp_path / "end-to-end"))
     assert events[-1]["type"] == "done"
@@ -156,7 +157,7 @@ def test_a_training_no_computer_can_take_is_refused_with_the_setting_to_change(c
 
 
 def test_without_the_variable_ray_is_never_imported(tmp_path):
-    code = ("import sys, core.engine, core.classroom.runner, core.classroom.runner.service, core.train, core.cli.train, ui.training_job; "
+    code = ("import sys, core.training, core.classroom.runner, core.classroom.runner.service, core.train, core.cli.train, ui.training_job; "
             "from core.classroom.runner import service; "
             "backend = service.runner().backend; backend = backend if hasattr(backend, 'start') else backend(); "
             "print(type(backend).__name__, 'ray' in sys.modules)")

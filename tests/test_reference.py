@@ -13,8 +13,8 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT
 
-from core.engine import Callbacks
 from core.lesson import reference
+from core.training import Callbacks
 
 
 @pytest.fixture

@@ -96,8 +96,8 @@ def test_an_exported_model_file_carries_no_absolute_path(tmp_path):
 
     import keras
 
-    from core.engine import TrainConfig
     from core.inference.model_file import METADATA_NAME, save_trained_model
+    from core.training import TrainConfig
 
     upload = tmp_path / "tll-upload-x" / "v1"
     result = SimpleNamespace(

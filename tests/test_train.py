@@ -13,15 +13,14 @@ import numpy as np
 import pytest
 from conftest import ROOT, make_flower_subset
 
-from core.engine import (
+from core.inference import Prediction, load_trained_model
+from core.photos import load_dataset
+from core.training import (
     AugmentConfig,
     Callbacks,
     Evaluation,
     PhaseResult,
-    Prediction,
     TrainConfig,
-    load_model,
-    load_photos,
     preview_augmentations,
     train,
     vision_learner,
@@ -69,7 +68,7 @@ def test_same_seed_same_result_and_warm_cache(tiny_data):
 @pytest.mark.slow
 def test_the_learner_step_by_step_is_train(tiny_data, tmp_path, flowers_dir):
     cfg = replace(TINY, data=tiny_data, seed=8)
-    dataset = load_photos(tiny_data, cfg.seed)
+    dataset = load_dataset(tiny_data, cfg.seed)
     before = (dataset.splits, list(dataset.skipped))
     learner = vision_learner(dataset, cfg)
     head = learner.fit_head()
@@ -92,7 +91,7 @@ def test_the_learner_step_by_step_is_train(tiny_data, tmp_path, flowers_dir):
     prediction = learner.predict(photo)
     assert isinstance(prediction, Prediction) and prediction.label in learner.class_names
     saved = learner.save(tmp_path / "model.keras")
-    loaded = load_model(saved)
+    loaded = load_trained_model(saved)
     assert loaded.class_names == learner.class_names and loaded.image_size == 96
     np.testing.assert_allclose(loaded.model.predict(photo[None], verbose=0)[0],
                                learner.model.predict(photo[None], verbose=0)[0], atol=1e-5)
@@ -100,7 +99,7 @@ def test_the_learner_step_by_step_is_train(tiny_data, tmp_path, flowers_dir):
 
 @pytest.mark.slow
 def test_no_fine_tuning_means_no_phase_two(tiny_data):
-    learner = vision_learner(load_photos(tiny_data, 5), replace(TINY, data=tiny_data, epochs2=0))
+    learner = vision_learner(load_dataset(tiny_data, 5), replace(TINY, data=tiny_data, epochs2=0))
     learner.fit_head()
     skipped = learner.fine_tune()
     assert skipped.history == [] and not skipped.ran and not skipped.stopped

@@ -17,8 +17,7 @@ import pytest
 from conftest import ROOT, make_flower_subset
 from streamlit.testing.v1 import AppTest
 
-from core.engine import EpochRecord, TrainConfig, TrainResult
-from core.training import history
+from core.training import EpochRecord, TrainConfig, TrainResult, history
 from ui import kiran, state, train_settings, training_job
 
 PAGE = str(ROOT / "app_pages" / "train.py")
@@ -119,11 +118,11 @@ def test_unfreeze_slider_shows_the_trainable_parameter_count_as_it_moves(page):
 
 
 def test_a_base_with_fewer_layers_moves_the_unfreeze_slider_to_its_nearest_stop(page, monkeypatch):
-    from core import engine
+    from ui import train_settings
 
-    real_counts, real_available = engine.unfreeze_counts, engine.weights_available
-    monkeypatch.setattr(engine, "weights_available", lambda key: key in ("mobilenet_v2", "vgg16"))
-    monkeypatch.setattr(engine, "unfreeze_counts", lambda key, k: real_counts(key, k) if key != "vgg16" else {
+    real_counts, real_available = train_settings.unfreeze_counts, train_settings.weights_available
+    monkeypatch.setattr(train_settings, "weights_available", lambda key: key in ("mobilenet_v2", "vgg16"))
+    monkeypatch.setattr(train_settings, "unfreeze_counts", lambda key, k: real_counts(key, k) if key != "vgg16" else {
         "layers_total": 19, "params_trainable": 1000 * k, "params_frozen": 19_000 - 1000 * k, "params_total": 19_000})
     page.run()
     page.select_slider(key="train_unfreeze").set_value(30)

@@ -19,8 +19,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.engine import TF_FLOWERS, Callbacks, TrainConfig, load_photos
 from core.inference import threshold as thresholds
+from core.photos import TF_FLOWERS, load_dataset
+from core.training import Callbacks, TrainConfig
 from core.utils import stats
 from ui import charts, thumbnails
 
@@ -165,7 +166,7 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
             from core.training.near_duplicates import split_keeping_near_duplicates_together
 
             with st.spinner("The frozen base looks at every photo once…"):
-                st.session_state[key] = split_keeping_near_duplicates_together(load_photos(data_spec, seed))
+                st.session_state[key] = split_keeping_near_duplicates_together(load_dataset(data_spec, seed))
         found = st.session_state.get(key)
         if found is None:
             return
@@ -184,7 +185,7 @@ def cleaning(result) -> None:
         key = f"accuracy_clean_{id(result)}"
         if st.button("Find the hardest photos", key="accuracy_clean_find"):
             with st.spinner("The trained model looks at every photo…"):
-                dataset = load_photos(cfg.data, cfg.seed)
+                dataset = load_dataset(cfg.data, cfg.seed)
                 st.session_state[key] = (dataset, clean.highest_losses(result.model, dataset, cfg.image_size, GALLERY))
         if key not in st.session_state:
             return
@@ -250,7 +251,7 @@ def threshold(active, prediction) -> None:
             with st.spinner("The model answers every test photo…"):
                 from core.photos.cleaning import photo_probabilities
 
-                dataset = load_photos(data, seed)
+                dataset = load_dataset(data, seed)
                 paths = dataset.paths("test")
                 probabilities, kept = photo_probabilities(active.model, paths, active.image_size)
                 labels = [dataset.splits["test"][i].label for i in kept]

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import engine
-from core.engine import TrainResult
+from core.export import export_trained, model_bytes
 from core.export.model_card import agreement_text, difference_text
+from core.training import TrainResult
 from core.utils.safe_text import student_error
 
 EXPORT_KEY = "export_latest"  # this panel's own: {"model": the exported model's key, "export": ExportFolder}
@@ -66,7 +66,7 @@ def _run_export(result: TrainResult) -> ExportFolder | None:
     folder = ExportFolder()
     bar = st.progress(0.0, text="Starting the export…")
     try:
-        folder.report = engine.export_model(result, folder.path,
+        folder.report = export_trained(result, folder.path,
                                             on_progress=lambda fraction, message: bar.progress(fraction, text=message))
     except Exception as error:  # noqa: BLE001 - the student must read why; the page must stay usable
         bar.empty()
@@ -111,7 +111,7 @@ def show(result: TrainResult) -> None:
     st.write("Your model as files that work without this app: for Keras, and for LiteRT, the format phone "
              "apps use. We check on your test photos that the small files answer like the big one.")
     left, right = st.columns(2)
-    left.download_button("Download model.keras only", data=lambda: engine.model_bytes(result),
+    left.download_button("Download model.keras only", data=lambda: model_bytes(result),
                          file_name="model.keras", key="export_keras", width="stretch")
     current = _current(result)
     label = "Export again" if current else "Export for phones and check it (about a minute)"

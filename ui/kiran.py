@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.engine import TrainConfig, TrainResult
+from core.training import TrainConfig, TrainResult
 from ui import charts, state
 
 IMAGE_SIZE = 96  # the scratch CNN is slow on a CPU; both sides of the comparison use this size

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.engine import TF_FLOWERS, TrainConfig
 from core.lesson import architecture, codegen, reference
 from core.lesson.claims import CLAIMS, LESSON_TRAIN_PHOTOS, claim_caption
+from core.photos import TF_FLOWERS
+from core.training import TrainConfig
 from core.utils.stats import accuracy_interval, difference_from_accuracies
 from ui import state
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import engine
+from core.inference import load_trained_model
 from core.inference.model_file import MAX_MODEL_BYTES, MB
 from core.utils.safe_text import student_error
 
@@ -50,7 +50,7 @@ def _load(upload) -> UploadedModel | str:
         return saved[1]
     try:
         with st.spinner(f"Checking and loading {upload.name}…"):
-            loaded = engine.load_model(data, upload.name)
+            loaded = load_trained_model(data, upload.name)
         outcome = UploadedModel(loaded.model, loaded.class_names, loaded.image_size, f"upload-{digest}",
                                 _describe(upload.name, loaded))
     except ValueError as problem:  # ModelFileProblem: written for the student

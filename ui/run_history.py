@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import TrainResult
-from core.training import history
+from core.training import TrainResult, history
 from ui import accuracy_panels, charts, kiran, state
 from ui.train_settings import learning_rate_text
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:  # type names only: importing them here would load the engine for every page
-    from core.engine import TrainResult
     from core.photos.report import DatasetReport
     from core.photos.upload_area import UploadArea
+    from core.training import TrainResult
     from core.training.history import RunRecord
     from ui.training_job import Running as TrainingJob
 

@@ -10,12 +10,12 @@ import os
 
 import streamlit as st
 
-from core import engine
+from core.photos import thumbnail_jpeg
 
 
 @st.cache_data(show_spinner=False, max_entries=4000)
 def _made(path: str, size: int, modified_ns: int) -> bytes | None:
-    return engine.photo_thumbnail(path, size)
+    return thumbnail_jpeg(path, size)
 
 
 def thumbnail(path: str, size: int = 330) -> bytes | str:

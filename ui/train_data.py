@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.engine import TF_FLOWERS, DatasetError, load_photos
+from core.photos import TF_FLOWERS, DatasetError, load_dataset
 from core.photos.report import check_folder, report_to_csv, skipped_to_csv
 from core.photos.upload import UploadError
 from ui import charts, state, thumbnails
@@ -18,7 +18,7 @@ def overview(spec: str, seed: int, upload_marker: str = "") -> dict:
     """Counts per class and split, and a few photos of each class.
 
     ``upload_marker`` tells one upload from the next: they are unpacked into the same session folder."""
-    dataset = load_photos(spec, seed)
+    dataset = load_dataset(spec, seed)
     samples = {name: [] for name in dataset.class_names}
     for item in dataset.splits["train"]:
         if len(samples[dataset.class_names[item.label]]) < 4:

@@ -11,8 +11,8 @@ from dataclasses import asdict
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import engine
-from core.engine import TrainResult
+from core.models import BASES
+from core.training import TrainResult
 from ui import accuracy_panels, charts, export_panel, thumbnails
 
 WRONG_SHOWN = 12
@@ -45,7 +45,7 @@ def settings_used(result: TrainResult) -> None:
     cfg = result.config
     fine = (f"then the top {cfg.unfreeze} base layers for {_epochs(cfg.epochs2)} at learning rate {cfg.lr2:g}"
             if cfg.epochs2 and cfg.unfreeze else "no fine-tuning")
-    st.caption(f"This run: {engine.BASES[cfg.base].name if cfg.base in engine.BASES else cfg.base} at "
+    st.caption(f"This run: {BASES[cfg.base].name if cfg.base in BASES else cfg.base} at "
                f"{cfg.image_size} px; the head for {_epochs(cfg.epochs1)} at learning rate {cfg.lr1:g}, {fine}; "
                f"batch {cfg.batch_size}, seed {cfg.seed}{', augmented' if cfg.augment else ''}.")
 

@@ -11,8 +11,8 @@ from dataclasses import asdict, replace
 
 import streamlit as st
 
-from core import engine
-from core.engine import AugmentConfig, TrainConfig
+from core.models import BASES, IMAGE_SIZES, unfreeze_counts, weights_available
+from core.training import AugmentConfig, TrainConfig, preview_augmentations
 from ui import lesson_panels
 
 DEFAULTS = TrainConfig()
@@ -52,17 +52,17 @@ def seed() -> int:
 
 @st.cache_data(show_spinner=False)
 def _unfreeze_counts(base_key: str, k: int) -> dict:
-    return engine.unfreeze_counts(base_key, k)
+    return unfreeze_counts(base_key, k)
 
 
 @st.cache_data(show_spinner="Making augmented copies…")
 def _augmentation_preview(photo: str, ops: tuple, size: int) -> list:
-    return list(engine.preview_augmentations(photo, AugmentConfig(*ops), size, n=6))
+    return list(preview_augmentations(photo, AugmentConfig(*ops), size, n=6))
 
 
 def _usable_bases() -> list[str]:
-    usable = [key for key in engine.BASES if engine.weights_available(key)]
-    missing = [engine.BASES[key].name for key in engine.BASES if key not in usable]
+    usable = [key for key in BASES if weights_available(key)]
+    missing = [BASES[key].name for key in BASES if key not in usable]
     if not usable:
         st.error("No pretrained ImageNet weights are on this computer, so transfer learning cannot run. "
                  "Ask your teacher to set TLL_OFFLINE_BUNDLE (see README) or connect to the internet.")
@@ -127,10 +127,10 @@ def settings_form(data_spec: str | None, sample_photo) -> TrainConfig:
     with st.container(key="train_settings"):
         left, right = st.columns(2)
         with left:
-            base_key = st.selectbox("Base model", usable, format_func=lambda k: engine.BASES[k].name,
+            base_key = st.selectbox("Base model", usable, format_func=lambda k: BASES[k].name,
                                     key="train_base", **KEEP)
-            image_size = st.selectbox("Image size (pixels)", engine.IMAGE_SIZES,
-                                      index=engine.IMAGE_SIZES.index(DEFAULTS.image_size), key="train_image_size",
+            image_size = st.selectbox("Image size (pixels)", IMAGE_SIZES,
+                                      index=IMAGE_SIZES.index(DEFAULTS.image_size), key="train_image_size",
                                       help="Smaller photos train faster; 224 is what the base was trained on.", **KEEP)
             epochs1 = _epochs("Phase 1 epochs (head only)", "train_epochs1", DEFAULTS.epochs1,
                               "Passes over the training photos with the base frozen: only the new head learns.")

@@ -19,7 +19,7 @@ import streamlit as st
 from core.classroom.runner import AlreadyTraining, Job, service
 from core.classroom.runner.recipes import RECIPES  # noqa: F401 - tests swap entries (with TLL_TRAINING_BACKEND=thread)
 from core.classroom.runner.results import config_from_dict
-from core.engine import TrainConfig, TrainResult
+from core.training import TrainConfig, TrainResult
 from ui import charts, identity, state
 from ui.kiran import SCRATCH_LABEL
 from ui.run_history import LABELS

@@ -10,18 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.classroom.runner.ray_settings import ray_address
-from core.engine import (
-    BASES,
-    IMAGE_SIZES,
-    AugmentConfig,
-    Callbacks,
-    DatasetError,
-    EpochRecord,
-    TrainConfig,
-    WeightsUnavailable,
-    save_model,
-    train,
-)
+from core.export import save_trained_model
+from core.models import BASES, IMAGE_SIZES, WeightsUnavailable
+from core.photos import DatasetError
+from core.training import AugmentConfig, Callbacks, EpochRecord, TrainConfig, train
 
 DESCRIPTION = "Two-phase transfer learning, fast enough for a live dashboard on a laptop CPU."
 
@@ -113,7 +105,7 @@ def main(argv=None) -> int:
         return 2
     summary = {**result.summary(), "backend": "local", "node": socket.gethostname()}
     if args.save:
-        save_model(result, args.save)
+        save_trained_model(result, args.save)
         summary["saved_to"] = args.save
     print(json.dumps(summary, indent=1, default=str))
     return 0

@@ -26,7 +26,9 @@ import threading
 import time
 from dataclasses import asdict, dataclass, replace
 
-from core.engine import TF_FLOWERS, Callbacks, Progress, TrainConfig, base_spec, load_photos
+from core.models import base_spec
+from core.photos import TF_FLOWERS, load_dataset
+from core.training import Callbacks, Progress, TrainConfig, train, train_from_scratch
 from core.utils import paths as config
 
 REFERENCE_VERSION = 1
@@ -110,7 +112,7 @@ def _fingerprint() -> str | None:
         return kept[1]
     fingerprint = None
     if _flowers_here():
-        fingerprint = load_photos(TF_FLOWERS, SEED).fingerprint()  # lists and hashes (memoised): no TensorFlow
+        fingerprint = load_dataset(TF_FLOWERS, SEED).fingerprint()  # lists and hashes (memoised): no TensorFlow
     _key_memo[where] = (time.monotonic(), fingerprint)
     return fingerprint
 
@@ -162,18 +164,17 @@ def _finished(result) -> None:
 
 def compute(callbacks: Callbacks | None = None) -> dict:
     """Train both references now (minutes), store the result, return it. Raises if stopped."""
-    from core import engine
 
     cb = callbacks or Callbacks()
-    dataset = load_photos(TF_FLOWERS, SEED)
+    dataset = load_dataset(TF_FLOWERS, SEED)
     key = cache_key(dataset.fingerprint())
     started = time.perf_counter()
-    transfer = engine.train(TRANSFER, Callbacks(cb.on_epoch, _scaled(cb, 0.0, TRANSFER_SHARE, "Transfer learning"),
+    transfer = train(TRANSFER, Callbacks(cb.on_epoch, _scaled(cb, 0.0, TRANSFER_SHARE, "Transfer learning"),
                                                 cb.should_stop), dataset=dataset.copy())
     transfer_seconds = time.perf_counter() - started
     _finished(transfer)
     started = time.perf_counter()
-    scratch = engine.train_from_scratch(
+    scratch = train_from_scratch(
         SCRATCH, Callbacks(cb.on_epoch, _scaled(cb, TRANSFER_SHARE, 1 - TRANSFER_SHARE, "CNN from scratch"),
                            cb.should_stop), dataset=dataset.copy())
     scratch_seconds = time.perf_counter() - started
@@ -204,16 +205,15 @@ def compute(callbacks: Callbacks | None = None) -> dict:
 
 def compute_scaling(callbacks: Callbacks | None = None) -> dict:
     """Phase 1 twice on the same photos: pixels to −1…1 (MobileNetV2's own) and the lesson's / 255."""
-    from core import engine
 
     cb = callbacks or Callbacks()
-    dataset = load_photos(TF_FLOWERS, SEED)
+    dataset = load_dataset(TF_FLOWERS, SEED)
     key = cache_key(dataset.fingerprint(), SCALING)
     figures = {}
     for i, (part, cfg) in enumerate(_configs(SCALING).items()):
         label = {"model": "Pixels to −1…1", "lesson": "Pixels / 255"}[part]
         started = time.perf_counter()
-        run = engine.train(cfg, Callbacks(cb.on_epoch, _scaled(cb, i / 2, 0.5, label), cb.should_stop),
+        run = train(cfg, Callbacks(cb.on_epoch, _scaled(cb, i / 2, 0.5, label), cb.should_stop),
                            dataset=dataset.copy())
         _finished(run)
         figures[part] = asdict(Figure(float(run.test["accuracy"]), int(run.test["n"]), time.perf_counter() - started))

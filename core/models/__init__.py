@@ -1,1 +1,12 @@
-"""core.models.bases."""
+"""Base models and what is inside them: the bases from ``keras.applications``, the lesson's classifier on
+top, the freeze boundary, MobileNetV2's layer table and the unfreezing sums. Keras is imported inside functions.
+"""
+
+from core.utils.lazy import public_names
+
+__getattr__, __dir__, __all__ = public_names(__name__, {
+    "bases": ["BASES", "DEFAULT_BASE", "IMAGE_SIZES", "WeightsUnavailable", "base_of", "base_spec", "build_base", "build_classifier", "build_head", "preprocess_layer_class", "preprocessing_mode", "private_copy", "shared_base", "trainable_counts", "unfreeze_top", "weights_available"],
+    "freeze_boundary": ["BaseSplit", "run_front", "shared_pooled_front", "split_base"],
+    "layer_table": ["INPUT_LAYER_NAME", "TABLE_FILE", "TABLE_KEY", "TABLE_SIZE", "build_layer_table", "layer_table", "render_table", "table_differences", "write_layer_table"],
+    "unfreeze_sums": ["LESSON_CLASSES", "LESSON_HEAD_UNITS", "head_rows", "unfreeze_counts", "unfreeze_summary"],
+})

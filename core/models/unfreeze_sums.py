@@ -77,3 +77,15 @@ def unfreeze_summary(k: int, num_classes: int = LESSON_CLASSES, head_units: int 
         "layers": layers,
         "head": head,
     }
+
+
+def unfreeze_counts(base_key: str, k: int) -> dict:
+    """Parameters of ``base_key`` with its top ``k`` layers unfrozen: ``layers_total``, ``params_trainable``,
+    ``params_frozen``, ``params_total`` (the base only). MobileNetV2 comes from its committed layer table (no
+    TensorFlow); other bases build their architecture once."""
+    if base_key == models.DEFAULT_BASE:
+        summary = unfreeze_summary(k)
+    else:
+        base, _ = models.shared_base(base_key, 96, pretrained=False, seed=0)  # the architecture is all we need
+        summary = models.trainable_counts(base, k)
+    return {key: summary[key] for key in ("layers_total", "params_trainable", "params_frozen", "params_total")}

@@ -50,7 +50,8 @@ from core.classroom.runner.ray_settings import (
 )
 from core.classroom.runner.ray_task import train_task
 from core.classroom.runner.worker import keep_wrong_photos
-from core.engine import DatasetError, EpochRecord, load_photos
+from core.photos import DatasetError, load_dataset
+from core.training import EpochRecord
 
 NAMESPACE = "transfer-learning-lab"
 REFRESH_S = 0.2  # the runner asks every 0.1 s per job; one mailbox call per 0.2 s serves all of them
@@ -253,7 +254,7 @@ class RayBackend:
 
     def start(self, job: dict) -> RayHandle:
         self._check_feasible()
-        dataset = load_photos(job["data"], int(job["config"].get("seed", 42)))
+        dataset = load_dataset(job["data"], int(job["config"].get("seed", 42)))
         fingerprint = dataset.fingerprint()
         with self.lock:
             if fingerprint not in self._payloads:

@@ -21,7 +21,9 @@ import ray
 
 from core.classroom.runner.recipes import RECIPES
 from core.classroom.runner.worker import config_from_dict
-from core.engine import Callbacks, load_photos, save_model
+from core.inference import save_trained_model
+from core.photos import load_dataset
+from core.training import Callbacks
 
 PROGRESS_EVERY_S = 0.25
 STOP_POLL_S = 0.3
@@ -113,7 +115,7 @@ def train_task(job: dict, photos_box: list, fingerprint: str, source: str, mailb
         raise ValueError(f"unknown recipe(s): {sorted(unknown)}")
     cfg = config_from_dict(job["config"])
     folder = _photos_folder(photos_box, fingerprint)
-    dataset = load_photos(str(folder), cfg.seed)
+    dataset = load_dataset(str(folder), cfg.seed)
     if dataset.fingerprint() != fingerprint:
         raise RuntimeError(f"The photos did not arrive intact on {node}: their content differs from the server's.")
     dataset.source = source
@@ -124,7 +126,7 @@ def train_task(job: dict, photos_box: list, fingerprint: str, source: str, mailb
                               should_stop=sink.should_stop)
         result = RECIPES[recipe](cfg, callbacks, dataset=dataset)
         with tempfile.TemporaryDirectory(prefix="tll-model-") as tmp:
-            model = Path(save_model(result, Path(tmp) / f"{recipe}.keras")).read_bytes()
+            model = Path(save_trained_model(result, Path(tmp) / f"{recipe}.keras")).read_bytes()
         summary = result.summary()
         summary["skipped"] = [_relative(row, folder) for row in summary["skipped"]]
         results.append({"recipe": recipe, "summary": summary, "model": model,

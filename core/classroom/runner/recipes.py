@@ -6,6 +6,6 @@ the same everywhere. Tests may swap an entry for a fake (the in-process backend 
 
 from __future__ import annotations
 
-from core import engine
+from core.training import train, train_from_scratch
 
-RECIPES = {"transfer": engine.train, "scratch": engine.train_from_scratch}
+RECIPES = {"transfer": train, "scratch": train_from_scratch}

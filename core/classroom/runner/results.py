@@ -13,7 +13,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import MISSING, dataclass, fields
 
-from core.engine import AugmentConfig, EpochRecord, TrainConfig, TrainResult, load_model
+from core.inference import load_trained_model
+from core.training import AugmentConfig, EpochRecord, TrainConfig, TrainResult
 
 
 def models_in_memory() -> int:
@@ -50,7 +51,7 @@ class ModelCache:
             found = self._cached(key)
             if found is not None:
                 return found
-            loaded = load_model(path).model
+            loaded = load_trained_model(path).model
             with self._lock:
                 self.loads += 1
                 self._models[key] = loaded

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.classroom.runner.backend import Backend, WorkerHandle
-from core.engine import EpochRecord, Progress
+from core.training import EpochRecord, Progress
 
 log = logging.getLogger(__name__)
 

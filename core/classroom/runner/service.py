@@ -20,7 +20,8 @@ from core.classroom.runner.ray_settings import ray_address
 from core.classroom.runner.results import SavedResult, result_from_summary
 from core.classroom.runner.scheduler import Job, Runner
 from core.classroom.store import Store
-from core.engine import TF_FLOWERS, TrainConfig
+from core.photos import TF_FLOWERS
+from core.training import TrainConfig
 
 _lock = threading.Lock()
 _store: Store | None = None

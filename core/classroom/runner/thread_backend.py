@@ -15,7 +15,7 @@ from dataclasses import asdict
 
 from core.classroom.runner import recipes
 from core.classroom.runner.worker import config_from_dict
-from core.engine import Callbacks
+from core.training import Callbacks
 from core.utils.safe_text import student_error
 
 

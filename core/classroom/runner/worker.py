@@ -60,7 +60,7 @@ def watch_stdin(stop: threading.Event) -> None:
 
 
 def config_from_dict(values: dict):
-    from core.engine import AugmentConfig, TrainConfig
+    from core.training import AugmentConfig, TrainConfig
 
     values = dict(values)
     ops = values.get("augment_ops")
@@ -96,7 +96,9 @@ def keep_wrong_photos(misclassified: list[dict], folder: Path) -> list[dict]:
 
 def run(job: dict, events: Events, stop: threading.Event) -> None:
     from core.classroom.runner.recipes import RECIPES
-    from core.engine import Callbacks, load_photos, save_model
+    from core.inference import save_trained_model
+    from core.photos import load_dataset
+    from core.training import Callbacks
 
     cfg = config_from_dict(job["config"])
     output = Path(job["output_dir"])
@@ -109,7 +111,7 @@ def run(job: dict, events: Events, stop: threading.Event) -> None:
             events.send("stopping")
         return stop.is_set()
 
-    dataset = load_photos(job["data"], cfg.seed)  # read once: every recipe trains on the same photo list
+    dataset = load_dataset(job["data"], cfg.seed)  # read once: every recipe trains on the same photo list
     for recipe in job["recipes"]:
         callbacks = Callbacks(
             on_epoch=lambda record, r=recipe: events.send("epoch", recipe=r, **asdict(record)),
@@ -117,7 +119,7 @@ def run(job: dict, events: Events, stop: threading.Event) -> None:
             should_stop=should_stop,
         )
         result = RECIPES[recipe](cfg, callbacks, dataset=dataset)
-        model_path = save_model(result, output / f"{recipe}.keras")
+        model_path = save_trained_model(result, output / f"{recipe}.keras")
         events.send("result", recipe=recipe, summary=result.summary(), model=str(model_path),
                     misclassified=keep_wrong_photos(result.misclassified, output / f"{recipe}-wrong"))
         if stop.is_set():
