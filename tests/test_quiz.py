@@ -97,6 +97,33 @@ def test_bonus_round_order_question_names_no_figures():
     assert not re.search(r"\d+ ?%", " ".join(order.options.values()) + order.explanation)
 
 
+def _longest(question) -> str:
+    return max(question.options, key=lambda letter: len(question.options[letter]))
+
+
+def test_the_pixel_scaling_question_keys_brighter_not_darker():
+    question = next(q for q in BONUS_QUESTIONS if "255" in q.text)
+    right = question.options[question.answer]
+    assert "brighter" in right and "washed out" in right
+    darker = next(letter for letter, text in question.options.items() if "darker" in text)
+    assert darker != question.answer
+    assert "top half" in question.explanation and "brighter" in question.explanation
+
+
+def test_picking_the_longest_option_scores_about_chance_in_the_bonus_round():
+    longest = {q.id: _longest(q) for q in BONUS_QUESTIONS}
+    right = score(longest, BONUS_QUESTIONS).correct
+    chance = len(BONUS_QUESTIONS) / len(LETTERS)
+    print(f"\n'pick the longest option' scores {right} of {len(BONUS_QUESTIONS)} bonus questions (chance {chance:.1f})")
+    assert right <= chance + 1
+
+
+def test_the_lessons_own_quiz_does_reward_the_longest_option():
+    """Why the Teacher page warns about it: the lesson's words are kept, and there the longest option wins."""
+    longest = {q.id: _longest(q) for q in LESSON_QUESTIONS}
+    assert score(longest, LESSON_QUESTIONS).correct == len(LESSON_QUESTIONS)
+
+
 # --- shuffling and scoring --------------------------------------------------------------------------
 
 
@@ -242,6 +269,20 @@ def test_bonus_round_is_optional_and_scored_separately():
     assert not at.exception
     assert f"{len(BONUS_QUESTIONS)} / {len(BONUS_QUESTIONS)}" in [m.value for m in at.metric]
     assert state.QUIZ_BEST not in at.session_state  # the sidebar's best score is the lesson's quiz only
+
+
+def test_bonus_round_marks_washed_out_right_and_darker_wrong():
+    question = next(q for q in BONUS_QUESTIONS if "255" in q.text)
+    darker = next(letter for letter, text in question.options.items() if "darker" in text)
+    for chosen, verdict in ((question.answer, "Correct"), (darker, "You chose")):
+        at = _page(f"bonus-{chosen}")
+        at.toggle(key="quiz_bonus_open").set_value(True).run()
+        at.radio(key=f"quiz_q{question.id}").set_value(chosen)
+        at.button(key="quiz_bonus_submit").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = [box.value for box in (*at.success, *at.error) if "255" in box.value]
+        assert len(shown) == 1 and verdict in shown[0], shown
+        assert "washed out" in shown[0].split("The answer is" if verdict != "Correct" else "Correct:")[1]
 
 
 def test_page_first_render_in_a_fresh_process_loads_no_tensorflow():

@@ -103,7 +103,7 @@ LESSON_QUESTIONS: tuple[Question, ...] = (
         "b",
         "MobileNetV2 hands over 7 × 7 feature maps, 1280 of them (at 224 px). Averaging each map gives 1280 numbers "
         "for the Dense layer; Flatten would give 7 × 7 × 1280 = 62,720 and need 49 times as many weights.",
-        Link(CONCEPT, "Concept: the layer diagram ends with the new head (hover the bars)"),
+        Link(CONCEPT, "Concept: the layer diagram ends with the new head (its summary lists every block)"),
     ),
     Question(
         5, "MobileNetV2 is preferred over VGG16 for student projects on small hardware because:",
@@ -168,11 +168,12 @@ BONUS_QUESTIONS: tuple[Question, ...] = (
     Question(
         101, "What is transfer learning?",
         {
-            "a": "Copying Kiran's flower photos from one computer to another",
+            "a": "Copying Kiran's flower photos from one computer to another so a second model can train on them",
             "b": "Reusing a model that already learned from millions of images (ImageNet) as the starting point for "
                  "a new task",
-            "c": "Training a brand-new network from scratch on only Kiran's photos",
-            "d": "Using a faster computer so that training takes less time",
+            "c": "Training a brand-new network from scratch on Kiran's photos alone, every one of its weights starting "
+                 "from random numbers",
+            "d": "Using a faster computer with a GPU so that the same training finishes in much less time than before",
         },
         "b",
         "Kiran's model doesn't learn to see from zero: it only has to learn what makes each flower different.",
@@ -181,11 +182,13 @@ BONUS_QUESTIONS: tuple[Question, ...] = (
     Question(
         102, "Why does Kiran first freeze the MobileNetV2 base and train only the new head?",
         {
-            "a": "Because the base layers are broken and have to be switched off",
+            "a": "Because the base layers are broken by the download and have to be switched off before they can be "
+                 "used",
             "b": "The new head starts random; its big early mistakes would flow back and damage the pretrained "
                  "features",
-            "c": "Freezing makes the model bigger so it can remember more flowers",
-            "d": "So the model can be trained without any photos at all",
+            "c": "Freezing makes the model bigger, so that it can remember more flowers and recognise each one faster",
+            "d": "So the model can learn the flowers without any labelled photos at all, just from what ImageNet "
+                 "taught it",
         },
         "b",
         "Freezing protects the pretrained features while the random head learns to use them, and it is much "
@@ -195,10 +198,10 @@ BONUS_QUESTIONS: tuple[Question, ...] = (
     Question(
         103, "What do the early (first) layers of a CNN trained on ImageNet mostly detect?",
         {
-            "a": "Whole objects, like a daisy or a dog",
+            "a": "Whole objects, like a daisy, a dog or a car",
             "b": "Simple patterns: edges, colours and textures",
-            "c": "The file names of the photos",
-            "d": "Only the background of each photo",
+            "c": "The file names and folders of the photos",
+            "d": "Only the sky and the background of each photo",
         },
         "b",
         "Early layers find edges, colour patches and textures; later layers combine them into petals and whole "
@@ -208,10 +211,11 @@ BONUS_QUESTIONS: tuple[Question, ...] = (
     Question(
         104, "Kiran has only about 200 photos per species. Why do data augmentation and Dropout(0.3) help?",
         {
-            "a": "They make each epoch finish in fewer seconds",
+            "a": "They make each epoch finish in fewer seconds, so Kiran can afford to train for many more epochs",
             "b": "They stop the model memorising the training photos (overfitting), so it does better on new photos",
-            "c": "They add new flower species to the dataset",
-            "d": "They make the saved model file smaller",
+            "c": "They add new flower species to Kiran's dataset, so the model learns more kinds of flower than it had "
+                 "before",
+            "d": "They make the saved model file smaller, so it loads faster on a phone and uses less of its memory",
         },
         "b",
         "With few photos a model can memorise them and fail on new ones (overfitting). Changed copies and "
@@ -221,28 +225,32 @@ BONUS_QUESTIONS: tuple[Question, ...] = (
     Question(
         105, "With about 200 photos per species, which order of test accuracy should Kiran expect?",
         {
-            "a": "From scratch, then fine-tuned, then frozen base + new head (best)",
-            "b": "All three about the same",
+            "a": "Fine-tuned (lowest), then from scratch, then frozen base + new head (highest, because nothing "
+                 "changes)",
+            "b": "All three about the same, because they all end with the same Dense head on the same flower photos",
             "c": "From scratch (lowest), then frozen base + new head, then fine-tuned (highest, or about the same)",
-            "d": "Frozen base + new head (lowest), then from scratch, then fine-tuned",
+            "d": "Frozen base + new head (lowest), then from scratch, then fine-tuned (highest by a wide margin)",
         },
         "c",
         "Learning to see from a few hundred photos is hard, so the scratch CNN comes last. Fine-tuning usually "
-        "adds a little on top of the frozen base; on 150 test photos the gain can be inside the noise.",
+        "adds a little on top of the frozen base; on a test set of a few hundred photos the gain can be inside "
+        "the noise.",
         Link(TRAIN, "Train: \"Kiran's experiment\", then a run with fine-tuning"),
     ),
     Question(
         106, "MobileNetV2 learned on pixels scaled to −1…1. The lesson's code divides by 255 (0…1). What happens?",
         {
-            "a": "Nothing: the network cannot tell the difference",
+            "a": "Nothing: the network rescales whatever pixels it is given by itself, so it never sees a difference",
             "b": "The base sees every photo darker and lower in contrast than anything it learned from, so its "
                  "features fit worse",
-            "c": "Training crashes with an error",
-            "d": "The photos turn black and white",
+            "c": "The base sees every photo brighter and washed out (all its pixels in the top half of the range), so "
+                 "its features fit worse",
+            "d": "Training stops with an error about the pixel range, so the mistake can never go unnoticed",
         },
-        "b",
-        "0…1 is only the top half of the −1…1 range the filters were trained on. Training still runs, which is "
-        "why the mistake is easy to miss; the Train page can measure what it costs.",
+        "c",
+        "0…1 is only the top half of the −1…1 range the filters were trained on: to the base, every pixel is "
+        "brighter than the darkest it knows (nothing is below 0, its middle grey), so photos look washed out. "
+        "Training still runs, which is why the mistake is easy to miss; the Train page can measure what it costs.",
         Link(TRAIN, "Train: \"Where this app differs from the lesson's code\" → run both scalings"),
     ),
 )
