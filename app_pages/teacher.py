@@ -110,6 +110,8 @@ def people_section(store) -> None:
 
 def quiz_section(store) -> None:
     st.subheader("Quiz, question by question")
+    st.caption("The lesson's 8 questions keep the lesson's words, and there the right answer is always the longest "
+               "option: a student who picks the longest scores 8/8. The bonus round's options are of similar length.")
     attempts = store.quiz_attempts()
     rows = class_report.quiz_per_question(attempts)
     if not attempts:
