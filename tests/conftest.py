@@ -35,6 +35,9 @@ def _private_classroom_data(tmp_path_factory, monkeypatch):
     service = sys.modules.get("core.classroom.runner.service")
     if service:
         service.reset_for_tests()
+    gate = sys.modules.get("core.classroom.teacher_gate")
+    if gate:
+        gate.reset_for_tests()  # the server-wide count of wrong teacher codes starts at zero
     yield
     service = sys.modules.get("core.classroom.runner.service")
     if service:

@@ -14,6 +14,7 @@ import sys
 
 from core.classroom import certificate, join
 from core.classroom.store import data_dir
+from core.classroom.teacher_gate import suggest_code, weak_code_reason
 from core.utils.paths import PROJECT_ROOT
 
 
@@ -40,6 +41,13 @@ def main(argv=None) -> int:
                         help="start at once; the first student to ask trains the quick model in the server")
     args = parser.parse_args(argv)
 
+    code = os.environ.get("TLL_TEACHER_CODE", "")
+    weak = weak_code_reason(code) if code else None
+    if weak:
+        print(f"\nThe teacher code (TLL_TEACHER_CODE) is too easy to guess: {weak}. Students could guess it and "
+              f"give anyone a new return code.\nPick a longer one, for example:\n\n"
+              f"  TLL_TEACHER_CODE='{suggest_code()}' make classroom\n", file=sys.stderr, flush=True)
+        return 2
     folder = data_dir()
     addresses = join.network_addresses()
     own = certificate.own_certificate()
@@ -53,6 +61,10 @@ def main(argv=None) -> int:
         if not args.no_qr:
             print(join.qr_text(url))
     print(f"  On this computer: https://localhost:{args.port}")
+    print("  Type the address with https:// (a browser that tries http:// gets an empty answer): "
+          "scanning the QR code does it for you.")
+    base = urls[0] if urls else f"https://localhost:{args.port}"
+    print(f"  Projector view (no code needed, nothing secret): {base}/projector")
     if own is None:
         print(f"  Certificate: self-made ({cert}); each phone asks once to accept it (README).\n"
               f"  Its fingerprint: {certificate.fingerprint(cert)}")

@@ -90,6 +90,12 @@ class Job:
     ready_at: float | None = None  # when the worker process said it started (monotonic)
     handle: WorkerHandle | None = None
     outcome: str | None = None  # "done" or "failed", set just before on_finished runs
+    reused: bool = False  # finished with an identical earlier run's results, without training
+
+    @property
+    def run_keys(self) -> dict:
+        """``{recipe: key}`` (core.classroom.run_key) when the job may reuse an identical run, else empty."""
+        return self.spec.get("run_keys") or {}
 
     def stop(self, reason: str = "student") -> None:
         self.runner.stop(self, reason)
@@ -120,12 +126,17 @@ class Job:
 
 class Runner:
     """The server's trainings. ``on_finished(job)`` runs (in the scheduler thread) when a job ends.
-    ``backend``: a ``Backend``, or a function returning the one to use for the next job (the setting is read then)."""
+    ``backend``: a ``Backend``, or a function returning the one to use for the next job (the setting is read then).
+    ``reuse(job)``: the results of identical finished runs (``{recipe: result}``, saved for the job's owner), or
+    None; asked when a job with ``run_keys`` is submitted and again whenever a job finishes."""
 
     def __init__(self, backend: Backend | Callable[[], Backend], work_dir: Path, max_running: int | None = None,
                  time_limit_s: float | None = None, on_finished: Callable[[Job], None] | None = None,
-                 poll_s: float = 0.1, stop_grace_s: float = STOP_GRACE_S):
+                 poll_s: float = 0.1, stop_grace_s: float = STOP_GRACE_S,
+                 reuse: Callable[[Job], dict | None] | None = None):
         self.backend = backend
+        self.reuse = reuse
+        self._reuse_due = False  # a job finished: waiting twins may now reuse its results
         self.work_dir = Path(work_dir)
         self.max_running = max_running or max_trainings()
         self.time_limit_s = time_limit() if time_limit_s is None else time_limit_s
@@ -152,10 +163,29 @@ class Runner:
             job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{next(self._counter)}-{secrets.token_hex(3)}"
             job = Job(job_id, owner, label or kind, kind, dict(spec), self, display_name or owner)
             self._finished.pop(owner, None)
-            self._waiting.append(job)
+            if not self._finish_reused(job):
+                self._waiting.append(job)
             self._refresh_places()
         self._wake.set()
         return job
+
+    def _finish_reused(self, job: Job) -> bool:
+        """Finish ``job`` at once with an identical finished run's results, if there is one."""
+        if not (self.reuse and job.run_keys):
+            return False
+        try:
+            results = self.reuse(job)
+        except Exception:  # noqa: BLE001 - then it trains, as if nothing were reusable
+            log.exception("looking for a run to reuse for %s", job.job_id)
+            return False
+        if not results:
+            return False
+        job.reused = True
+        job.state.result = results
+        job.state.run_ids = {recipe: getattr(result, "run_id", None) for recipe, result in results.items()}
+        job.state.started = time.time()
+        self._finish(job, "done")
+        return True
 
     def active_job(self, owner: str) -> Job | None:
         with self._lock:
@@ -221,13 +251,26 @@ class Runner:
                 self._read_events(job)
                 self._enforce_limits(job)
                 self._check_exit(job)
+            if self._reuse_due:
+                self._reuse_due = False
+                for job in [j for j in self._waiting if j.run_keys]:
+                    if self._finish_reused(job):
+                        self._waiting.remove(job)
             while self._waiting and len(self._running) < self.running_limit():
-                job = self._waiting.pop(0)
+                job = self._next_startable()
+                if job is None:
+                    break
+                self._waiting.remove(job)
                 # Pages read states without the lock: everyone moves up before the job shows as running.
                 self._refresh_places(starting=1)
                 self._start(job)
             self._refresh_places()
             self._forget_old()
+
+    def _next_startable(self) -> Job | None:
+        """The first waiting job that is not a twin of a running one: a twin waits for its results instead."""
+        computing = [j.run_keys for j in self._running if j.run_keys]
+        return next((j for j in self._waiting if not (j.run_keys and j.run_keys in computing)), None)
 
     def running_limit(self) -> int:
         """``max_running``, or what a cluster backend can run at once now (its computers come and go)."""
@@ -275,7 +318,8 @@ class Runner:
 
     def _enforce_limits(self, job: Job) -> None:
         now = time.monotonic()
-        if job.stop_reason is None and self.time_limit_s and job.ran_s() > self.time_limit_s:
+        limited = self.time_limit_s and not job.spec.get("no_time_limit")  # the teacher's measurements: none
+        if job.stop_reason is None and limited and job.ran_s() > self.time_limit_s:
             job.stop_reason, job.stop_requested_at = "time limit", now
             job.handle.request_stop()
         if job.stop_reason is None or job.handle.exit_status() is not None:
@@ -327,6 +371,7 @@ class Runner:
         job.state.error = error if status == "failed" else None
         job.state.finished = time.time()
         job.outcome = status
+        self._reuse_due = self._reuse_due or (status == "done" and bool(job.run_keys) and not job.reused)
         if self.on_finished:
             try:
                 self.on_finished(job)

@@ -9,15 +9,18 @@ keeps the newest ``TLL_MODELS_KEPT`` model files per student and deletes the pho
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
+from core.classroom.run_key import reuse_enabled, run_keys
 from core.classroom.runner.backend import LocalProcessBackend
 from core.classroom.runner.ray_settings import ray_address
+from core.classroom.runner.recipes import CROSSVAL_FOLDS
 from core.classroom.runner.results import SavedResult, result_from_summary
+from core.classroom.runner.reuse import identical_results
 from core.classroom.runner.scheduler import Job, Runner
 from core.classroom.store import Store
 from core.photos import TF_FLOWERS
@@ -62,7 +65,8 @@ def runner() -> Runner:
     with _lock:
         if _runner is None:
             data.interrupted_jobs()  # what was queued when the server last stopped will not finish now
-            _runner = Runner(lambda: make_backend(data), data.folder / "jobs", on_finished=persist)
+            _runner = Runner(lambda: make_backend(data), data.folder / "jobs", on_finished=persist,
+                             reuse=lambda job: identical_results(job, store()))
         return _runner
 
 
@@ -92,7 +96,7 @@ def start_training(student_id: str, nickname: str, kind: str, cfg: TrainConfig, 
                    labels: dict[str, str] | None = None, label: str = "") -> Job:
     """Queue ``recipes`` on ``cfg`` for a student. Raises ``AlreadyTraining`` when they have one already."""
     the_runner, data = runner(), store()
-    spec = {"recipes": list(recipes), "config": asdict(cfg), "data": cfg.data, "labels": labels or {},
+    spec = {"recipes": list(recipes), "config": cfg.to_dict(), "data": cfg.data, "labels": labels or {},
             "nice": 5}
     snapshot = None
     if cfg.data != TF_FLOWERS and Path(cfg.data).is_dir():
@@ -101,20 +105,82 @@ def start_training(student_id: str, nickname: str, kind: str, cfg: TrainConfig, 
         spec["data"] = str(snapshot)
         spec["snapshot"] = str(snapshot)
     try:
+        if reuse_enabled() and the_runner.active_job(student_id) is None:
+            spec["run_keys"] = keys_or_none(cfg, recipes, student_id, spec["data"])
         job = the_runner.submit(student_id, spec, label=label or kind, kind=kind, display_name=nickname)
     except BaseException:
         if snapshot:
             shutil.rmtree(snapshot, ignore_errors=True)
         raise
-    data.record_job(student_id, job.job_id, job.label, kind, "waiting", job.state.submitted)
+    if not job.finished:  # a reused result was recorded as done already
+        data.record_job(student_id, job.job_id, job.label, kind, "waiting", job.state.submitted)
     return job
+
+
+def keys_or_none(cfg: TrainConfig, recipes, student_id: str, photos: str) -> dict | None:
+    """The job's reuse keys; None (it trains) when its photos cannot be read here: the worker then says why."""
+    try:
+        return run_keys(cfg, recipes, student_id, photos)
+    except Exception:  # noqa: BLE001 - any photo problem is reported by the training itself
+        return None
+
+
+SERVER_OWNER = "server"  # owner of the teacher's server-wide measurements (one of each kind at a time)
+SERVER_JOBS = {  # kind -> what the Teacher page calls it
+    "reference": "Reference run (the lesson's three figures)",
+    "scaling": "Pixel scaling: −1…1 against / 255",
+    "crossval": f"Whole-recipe cross-validation ({CROSSVAL_FOLDS} folds, default settings)",
+}
+
+
+def start_server_job(kind: str, cfg: TrainConfig | None = None) -> Job:
+    """Queue a server-wide measurement (the teacher's): the same queue and worker processes as trainings,
+    no time limit. Raises ``AlreadyTraining`` while one of that kind waits or runs."""
+    if kind not in SERVER_JOBS:
+        raise ValueError(f"unknown server job {kind!r}")
+    spec = {"recipes": [kind], "config": (cfg or TrainConfig()).to_dict(), "data": TF_FLOWERS, "nice": 5,
+            "no_time_limit": True}
+    return runner().submit(f"{SERVER_OWNER}:{kind}", spec, label=SERVER_JOBS[kind], kind="server",
+                           display_name="The server (teacher)")
+
+
+def server_job(kind: str) -> Job | None:
+    return runner().job_for(f"{SERVER_OWNER}:{kind}")
+
+
+def server_result(kind: str) -> dict | None:
+    """The latest finished server-wide measurement of ``kind`` (kept in the data folder), or None."""
+    try:
+        return json.loads((store().folder / "server_jobs" / f"{kind}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _persist_server_job(job: Job, data: Store) -> None:
+    shutil.rmtree(job.runner.work_dir / job.job_id, ignore_errors=True)
+    for kind, event in (job.state.result or {}).items():
+        if job.outcome == "done" and isinstance(event.get("summary"), dict):
+            folder = data.folder / "server_jobs"
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f"{kind}.json.partial"
+            partial.write_text(json.dumps({**event["summary"], "finished": job.state.finished}, default=str))
+            os.replace(partial, folder / f"{kind}.json")
 
 
 def persist(job: Job) -> None:
     """The scheduler's ``on_finished``: runs into the store, models into the student's folder."""
     data = store()
+    if job.kind == "server":
+        _persist_server_job(job, data)
+        return
     if job.spec.get("snapshot"):
         shutil.rmtree(job.spec["snapshot"], ignore_errors=True)
+    if job.reused:  # its runs were saved when it was matched (core.classroom.runner.reuse)
+        data.record_job(job.owner, job.job_id, job.label, job.kind, "done", job.state.submitted, job.state.started,
+                        job.state.finished)
+        for path in data.forget_models(job.owner, models_kept()):
+            Path(path).unlink(missing_ok=True)
+        return
     results = job.state.result or {}
     if job.outcome == "done" and results:
         source = job.runner.work_dir / job.job_id
@@ -137,7 +203,8 @@ def persist(job: Job) -> None:
                 event["result_object"].notes.extend(job.state.notes)
             label = job.spec.get("labels", {}).get(recipe) or ""
             run_id = data.add_run(job.owner, label, "scratch" if recipe == "scratch" else "transfer",
-                                  event["summary"], misclassified, model_path, job.job_id)
+                                  event["summary"], misclassified, model_path, job.job_id,
+                                  run_key=job.run_keys.get(recipe))
             job.state.run_ids[recipe] = run_id
             in_process = event.get("result_object")  # the thread backend's result, model in memory
             saved[recipe] = in_process or result_from_summary(event["summary"], misclassified, model_path, run_id)
@@ -148,6 +215,25 @@ def persist(job: Job) -> None:
         shutil.rmtree(job.runner.work_dir / job.job_id, ignore_errors=True)
     data.record_job(job.owner, job.job_id, job.label, job.kind, job.outcome or "failed", job.state.submitted,
                     job.state.started, job.state.finished, job.state.error)
+
+
+def delete_student(student_id: str) -> list[str]:
+    """Forget a student and delete their folder, except the files another student's reused run still points
+    to (returned): those stay where they are until no run points to them."""
+    data = store()
+    kept = set(data.delete_student(student_id))
+    folder = data.student_folder(student_id)
+    for path in sorted(folder.rglob("*"), reverse=True) if folder.is_dir() else []:  # files before their folders
+        if str(path) in kept:
+            continue
+        if path.is_dir():
+            if not any(path.iterdir()):
+                path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return sorted(kept)
 
 
 def saved_runs(student_id: str) -> list[tuple[dict, SavedResult]]:

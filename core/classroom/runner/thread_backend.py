@@ -14,8 +14,7 @@ import traceback
 from dataclasses import asdict
 
 from core.classroom.runner import recipes
-from core.classroom.runner.worker import config_from_dict
-from core.training import Callbacks
+from core.training import Callbacks, TrainConfig
 from core.utils.safe_text import student_error
 
 
@@ -44,8 +43,14 @@ class ThreadWorker:
     def _run(self, job: dict) -> None:
         self._send("started", pid=None, node=self.node)
         try:
-            cfg = config_from_dict(job["config"])
+            cfg = TrainConfig.from_dict(job["config"])
             for name in job["recipes"]:
+                if name in recipes.SERVER_RECIPES:  # a teacher's measurement: a JSON result, no model
+                    summary = recipes.SERVER_RECIPES[name](cfg, Callbacks(
+                        on_progress=lambda p, n=name: self._send("progress", recipe=n, **asdict(p)),
+                        should_stop=self._should_stop))
+                    self._send("result", recipe=name, summary=summary, model=None, misclassified=[])
+                    continue
                 callbacks = Callbacks(on_epoch=lambda r, n=name: self._send("epoch", recipe=n, **asdict(r)),
                                       on_progress=lambda p, n=name: self._send("progress", recipe=n, **asdict(p)),
                                       should_stop=self._should_stop)

@@ -21,10 +21,12 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
+from core.training import Callbacks, TrainConfig
 from core.utils.safe_text import student_error
 
 EVENTS_FD_VARIABLE = "TLL_WORKER_EVENTS_FD"
 RECIPE_NAMES = ("transfer", "scratch")  # core.classroom.runner.recipes.RECIPES, imported when training (it loads the engine)
+SERVER_RECIPE_NAMES = ("reference", "scaling", "crossval")  # recipes.SERVER_RECIPES: the teacher's measurements
 FAKE_RECIPES_VARIABLE = "TLL_WORKER_FAKE_RECIPES"  # tests only: "fake" trains nothing, in a real process
 PROGRESS_EVERY_S = 0.2  # progress comes per batch; the page redraws once a second
 WRONG_PHOTOS_KEPT = 12  # the Train page shows this many misclassified photos
@@ -59,16 +61,6 @@ def watch_stdin(stop: threading.Event) -> None:
     os._exit(3)
 
 
-def config_from_dict(values: dict):
-    from core.training import AugmentConfig, TrainConfig
-
-    values = dict(values)
-    ops = values.get("augment_ops")
-    if isinstance(ops, dict):
-        values["augment_ops"] = AugmentConfig(**ops)
-    return TrainConfig(**values)
-
-
 def keep_wrong_photos(misclassified: list[dict], folder: Path) -> list[dict]:
     """Small copies of the photos the Train page shows, so the run still shows them after its photos go."""
     from PIL import Image
@@ -98,9 +90,7 @@ def run(job: dict, events: Events, stop: threading.Event) -> None:
     from core.classroom.runner.recipes import RECIPES
     from core.inference import save_trained_model
     from core.photos import load_dataset
-    from core.training import Callbacks
-
-    cfg = config_from_dict(job["config"])
+    cfg = TrainConfig.from_dict(job["config"])
     output = Path(job["output_dir"])
     output.mkdir(parents=True, exist_ok=True)
     told_stopping = threading.Event()
@@ -124,6 +114,17 @@ def run(job: dict, events: Events, stop: threading.Event) -> None:
                     misclassified=keep_wrong_photos(result.misclassified, output / f"{recipe}-wrong"))
         if stop.is_set():
             break
+
+
+def run_server_measurement(job: dict, events: Events, stop: threading.Event) -> None:
+    """One of the teacher's server-wide measurements: its JSON result goes back as the ``result`` summary."""
+    from core.classroom.runner.recipes import SERVER_RECIPES
+
+    name = job["recipes"][0]
+    callbacks = Callbacks(on_progress=lambda progress: events.progress(name, progress),
+                          should_stop=stop.is_set)
+    summary = SERVER_RECIPES[name](TrainConfig.from_dict(job["config"]), callbacks)
+    events.send("result", recipe=name, summary=summary, model=None, misclassified=[])
 
 
 def run_fake(job: dict, events: Events, stop: threading.Event) -> None:
@@ -153,10 +154,14 @@ def main() -> int:
     try:
         allowed = set(RECIPE_NAMES) | ({"fake"} if os.environ.get(FAKE_RECIPES_VARIABLE) == "1" else set())
         unknown = set(job["recipes"]) - allowed
+        if len(job["recipes"]) == 1 and job["recipes"][0] in SERVER_RECIPE_NAMES:
+            unknown = set()
         if unknown:
             raise ValueError(f"unknown recipe(s): {sorted(unknown)}")
         if job["recipes"] == ["fake"]:
             run_fake(job, events, stop)
+        elif job["recipes"][0] in SERVER_RECIPE_NAMES:
+            run_server_measurement(job, events, stop)
         else:
             run(job, events, stop)
     except Exception as error:  # noqa: BLE001 - reported to the student; the server stays up
