@@ -27,7 +27,7 @@ from core.photos.images import (
 )
 from core.photos.twins import keep_twins_together
 from core.photos.upload import unpack_zip_to_temp
-from core.photos.upload_rules import TEMP_PREFIX
+from core.photos.upload_rules import OWN_PHOTOS_MARKER, TEMP_PREFIX
 from core.utils import paths as config
 from core.utils.safe_text import name_problem, visible
 
@@ -264,6 +264,8 @@ def _own_source(root: Path) -> str:
     """A student's upload lives in a server's temporary folder: its path would mean nothing to them."""
     if any(part.startswith(TEMP_PREFIX) for part in root.parts):
         return "your uploaded photos"
+    if (root / OWN_PHOTOS_MARKER).is_file():
+        return "the photos you collected on the My photos page"
     return f"your photos in {root}"
 
 

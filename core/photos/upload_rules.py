@@ -17,6 +17,8 @@ from core.utils.safe_text import name_problem, visible
 
 MB = 1024 * 1024
 TEMP_PREFIX = "tll-upload-"
+# A hidden file marking a dataset built on the My photos page (core.photos.own_dataset), so reports name it in words.
+OWN_PHOTOS_MARKER = ".own-photos"
 CHUNK = 256 * 1024
 # A zip's table of contents spends 46 bytes plus the name (and extras) on each entry.
 MAX_DIRECTORY_BYTES_PER_ENTRY = 512
