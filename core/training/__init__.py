@@ -10,6 +10,7 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "history": ["RunRecord"],
     "learner": ["vision_learner"],
     "near_duplicates": ["split_keeping_near_duplicates_together"],
+    "nested_cv": ["NestedResult", "nested_crossval"],
     "quick_model": ["quick_default_model"],
     "recipe": ["train"],
     "results": ["Callbacks", "EpochRecord", "Evaluation", "PHASE1", "PhaseResult", "Progress", "TrainResult"],
