@@ -5,7 +5,7 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from ui import identity, run_timing, server_tuning, state
+from ui import error_page, identity, run_timing, server_tuning, state
 
 server_tuning.keep_keras_session()  # Streamlit would clear Keras's session after every run: see the module
 
@@ -20,7 +20,7 @@ pages = [
     st.Page("app_pages/teacher.py", title="Teacher", icon="🧑‍🏫"),
 ]
 current = st.navigation(pages)
-with run_timing.timed(current.title):  # the server's own time per page run (TLL_RUN_LOG)
+with run_timing.timed(current.title), error_page.shown_as_a_message():  # server time per run (TLL_RUN_LOG)
     student = None if current.title == "Teacher" else identity.require_student()  # nickname, work restored
 
     with st.sidebar:

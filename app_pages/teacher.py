@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from core.classroom import class_report, join
+from core.classroom import class_report, join, space_banner
 from core.classroom.runner import service
 from ui import identity
 
@@ -144,6 +144,8 @@ def export_section(store) -> None:
 
 if unlocked():
     store = service.store()
+    if banner := space_banner(store.folder):  # a full or read-only disk: students cannot save
+        st.warning(banner)
     join_section()
     queue_section()
     people_section(store)

@@ -102,12 +102,20 @@ def join_form() -> None:
         code = st.text_input("Your return code (four words)", type="password", key="identity_back_code")
         if st.form_submit_button("Come back"):
             try:
-                student, token = service.store().come_back(nickname, code)
+                student, token = service.store().come_back(nickname, code, client=_client())
             except (LoginRefused, NicknameProblem) as problem:
                 st.error(str(problem))
             else:
                 _sign_in(student, token)
     st.caption("No passwords: your nickname and a return code keep your runs and quiz answers yours.")
+
+
+def _client() -> str:
+    """Who is guessing: the phone's address on the school network (each phone has its own), else this session."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return st.context.ip_address or (ctx.session_id if ctx else "")
 
 
 def _sign_in(student: Student, token: str) -> None:

@@ -46,6 +46,43 @@ CLAIMS: tuple[Claim, ...] = (
     ),
 )
 BY_KEY: dict[str, Claim] = {claim.key: claim for claim in CLAIMS}
+
+# The settings a run needs before its figure may stand beside a claim: the lesson's recipe (tf_flowers,
+# MobileNetV2, 224 px, 5 + 10 epochs, top 30 layers, Adam 1e-3 then 1e-5). The pixel scaling and the augmentation
+# are not compared: the reference run changes them on purpose and says so in its settings.
+_PHASE1 = {"data": "tf_flowers", "base": "mobilenet_v2", "preset": "", "pretrained": True, "image_size": 224,
+           "epochs1": 5, "lr1": 1e-3}
+CLAIM_SETTINGS: dict[str, dict] = {
+    "scratch": {"data": "tf_flowers", "image_size": 224, "epochs1": 30},
+    "phase1": _PHASE1,
+    "phase2": {**_PHASE1, "unfreeze": 30, "epochs2": 10, "lr2": 1e-5},
+}
+_SETTING_WORDS = {  # label, and how a value reads
+    "data": ("photos", lambda v: "the shared flowers" if v == "tf_flowers" else "your own"),
+    "base": ("base", str),
+    "preset": ("recipe", lambda v: f"the '{v}' preset" if v else "the lesson's two phases"),
+    "pretrained": ("weights", lambda v: "pretrained" if v else "random"),
+    "image_size": ("image size", lambda v: f"{v} px"),
+    "epochs1": ("phase-1 epochs", str),
+    "epochs2": ("phase-2 epochs", str),
+    "unfreeze": ("layers unfrozen", str),
+    "lr1": ("phase-1 learning rate", lambda v: f"{v:g}"),
+    "lr2": ("phase-2 learning rate", lambda v: f"{v:g}"),
+}
+
+
+def differences_from_claim(key: str, settings: dict) -> list[str]:
+    """How a run's ``settings`` (a ``TrainConfig.to_dict()``, or part of one) differ from what claim ``key``
+    needs, in words ("image size: 96 px, not 224 px"); empty when the run may stand beside the claim. A setting
+    the run does not record counts as different."""
+    words = []
+    for name, wanted in CLAIM_SETTINGS[key].items():
+        label, said = _SETTING_WORDS[name]
+        if name not in settings:
+            words.append(f"{label}: not recorded")
+        elif settings[name] != wanted:
+            words.append(f"{label}: {said(settings[name])}, not {said(wanted)}")
+    return words
 KIRAN_RESULT = 0.92  # "Kiran followed his advice — and hit 92% accuracy" (no settings stated)
 
 
