@@ -70,3 +70,14 @@ def test_a_read_only_data_folder_keeps_reads_working_and_refuses_writes(tmp_path
 def test_the_teacher_banner_names_the_free_space(tmp_path, monkeypatch):
     monkeypatch.setattr("core.classroom.disk_space.free_bytes", lambda folder: 12 * 1024**2)
     assert "12 MB free" in space_banner(tmp_path)
+
+
+def test_the_start_up_check_refuses_a_read_only_folder_and_warns_when_space_is_low(tmp_path, monkeypatch):
+    from core.classroom.disk_space import start_up_check
+
+    monkeypatch.setattr("core.classroom.disk_space.free_bytes", lambda folder: 40 * 1024**2)
+    can_start, line = start_up_check(tmp_path)
+    assert can_start and line.startswith("WARNING") and "40 MB free" in line
+    monkeypatch.setattr("core.classroom.disk_space.writable", lambda folder: False)
+    can_start, line = start_up_check(tmp_path)
+    assert not can_start and "read-only" in line

@@ -45,3 +45,13 @@ def space_banner(folder: Path | str) -> str | None:
         return (f"The server's disk is nearly full: {free / 1024**2:,.0f} MB free in {folder}. "
                 "Students cannot save runs or quizzes once it is full: free some space (it recovers by itself).")
     return None
+
+
+def start_up_check(folder: Path | str) -> tuple[bool, str]:
+    """For the terminal before the server starts: (can start, what to print)."""
+    if not writable(folder):
+        return False, f"The data folder {folder} is read-only: students' work could not be saved. Make it writable."
+    free = free_bytes(folder)
+    line = f"Free space for students' work: {free / 1024**2:,.0f} MB" if free is not None else ""
+    warning = space_banner(folder)
+    return True, f"WARNING: {warning}" if warning else line

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 from core.classroom import certificate, join
+from core.classroom.disk_space import start_up_check
 from core.classroom.store import data_dir
 from core.classroom.teacher_gate import suggest_code, weak_code_reason
 from core.utils.paths import PROJECT_ROOT
@@ -49,6 +50,10 @@ def main(argv=None) -> int:
               f"  TLL_TEACHER_CODE='{suggest_code()}' make classroom\n", file=sys.stderr, flush=True)
         return 2
     folder = data_dir()
+    can_start, disk_line = start_up_check(folder)
+    print(f"\n  {disk_line}", file=sys.stderr if not can_start else sys.stdout, flush=True)
+    if not can_start:
+        return 3
     addresses = join.network_addresses()
     own = certificate.own_certificate()
     cert, key = own or certificate.self_signed(folder / "tls", addresses)
