@@ -7,6 +7,7 @@ from core.utils.lazy import public_names
 __getattr__, __dir__, __all__ = public_names(__name__, {
     "architecture": ["unfreeze_summary"],
     "claims": ["CLAIMS", "LESSON_TRAIN_PHOTOS", "claim_caption", "differences_from_claim"],
+    "flowers_here": ["FlowerCounts", "flower_counts"],
     "codegen": ["emit_script"],
     "quiz": ["BONUS_QUESTIONS", "LESSON_QUESTIONS", "Question", "QuestionResult", "display_order", "feedback_message", "score", "shown_letter"],
     "verdict": ["Needs", "decide"],

@@ -63,11 +63,11 @@ _SETTING_WORDS = {  # label, and how a value reads
     "preset": ("recipe", lambda v: f"the '{v}' preset" if v else "the lesson's two phases"),
     "pretrained": ("weights", lambda v: "pretrained" if v else "random"),
     "image_size": ("image size", lambda v: f"{v} px"),
-    "epochs1": ("phase-1 epochs", str),
-    "epochs2": ("phase-2 epochs", str),
+    "epochs1": ("epochs", str),
+    "epochs2": ("fine-tuning epochs", str),
     "unfreeze": ("layers unfrozen", str),
-    "lr1": ("phase-1 learning rate", lambda v: f"{v:g}"),
-    "lr2": ("phase-2 learning rate", lambda v: f"{v:g}"),
+    "lr1": ("learning rate", lambda v: f"{v:g}"),
+    "lr2": ("fine-tuning learning rate", lambda v: f"{v:g}"),
 }
 
 
