@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import streamlit as st
 
-from core.classroom.runner import AlreadyTraining, Job, service
+from core.classroom.runner import AlreadyTraining, Job, service, time_estimate
 from core.classroom.runner.recipes import RECIPES  # noqa: F401 - tests swap entries (with TLL_TRAINING_BACKEND=thread)
 from core.classroom.runner.results import config_from_dict
 from core.training import TrainConfig, TrainResult
@@ -113,6 +113,11 @@ def _epoch_charts(current: Running) -> None:
         right.plotly_chart(charts.learning_curves(epochs, current.config.epochs1, "loss"),
                            config=charts.PHONE_FRIENDLY, key="live_loss")
 
+def _time_words(job: Job) -> str:
+    """From what earlier trainings on this server took, and the queue ahead ("estimating…" until it can say)."""
+    return time_estimate.words(service.time_until_result(job))
+
+
 
 @st.fragment(run_every=3.0)
 def _waiting_panel() -> None:
@@ -122,7 +127,7 @@ def _waiting_panel() -> None:
         return
     if current.finished or current.job.state.status != "waiting":
         st.rerun(scope="app")
-    st.info(queue_message(*_queue_place(current.job.state)))
+    st.info(queue_message(*_queue_place(current.job.state)) + f" Your result: {_time_words(current.job)}.")
 
 
 @st.fragment(run_every=1.0)
@@ -137,7 +142,7 @@ def _live_panel(epochs_drawn: int) -> None:
         st.rerun(scope="app")
     progress = current.job.state.progress
     fraction = progress.fraction if progress else 0.0
-    eta = f" · about {progress.eta_seconds:.0f} s left" if progress and progress.eta_seconds is not None else ""
+    eta = f" · {_time_words(current.job)}"
     message = progress.message if progress else "Starting (loading TensorFlow and the base model)…"
     stopping = " · stopping…" if current.job.stopping else ""
     st.progress(min(1.0, fraction), text=f"{message}{eta}{stopping}")

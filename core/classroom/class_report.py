@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from core.lesson.quiz import LESSON_QUESTIONS, score
+from core.utils.safe_text import csv_cell
 
 
 def latest_attempts(attempts: list[dict]) -> list[dict]:
@@ -62,7 +63,7 @@ def _csv(rows: list[dict]) -> str:
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -15,10 +15,9 @@ import hashlib
 import importlib.metadata
 import json
 import os
-from dataclasses import asdict
 
 from core.models.bases import base_spec
-from core.photos import TF_FLOWERS, load_dataset
+from core.photos import TF_FLOWERS, Dataset, load_dataset
 from core.training import TrainConfig
 from core.utils.paths import weight_file_identity
 
@@ -45,12 +44,11 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def photos_identity(cfg: TrainConfig, student_id: str, photos: str | None = None) -> tuple[str, str]:
+def photos_identity(cfg: TrainConfig, student_id: str, dataset: Dataset) -> tuple[str, str]:
     """``(scope, content)``: "shared" for the class's flowers, the student's id for their own photos; the
     content is the dataset's fingerprint (every photo's bytes, label and split under this seed)."""
-    source = photos or cfg.data
     scope = "shared" if cfg.data == TF_FLOWERS else f"student:{student_id}"
-    return scope, load_dataset(source, cfg.seed).fingerprint()
+    return scope, dataset.fingerprint()
 
 
 def key_from_parts(settings: dict, recipe: str, scope: str, photos: str, weights: str,
@@ -64,9 +62,9 @@ def key_from_parts(settings: dict, recipe: str, scope: str, photos: str, weights
 
 
 def run_keys(cfg: TrainConfig, recipes: tuple[str, ...] | list[str], student_id: str,
-             photos: str | None = None) -> dict[str, str]:
-    """``{recipe: key}`` for one training; ``photos`` is where they are read from (the job's own copy)."""
-    scope, content = photos_identity(cfg, student_id, photos)
+             dataset: Dataset | None = None) -> dict[str, str]:
+    """``{recipe: key}`` for one training on ``dataset`` (read from ``cfg.data`` if not given)."""
+    scope, content = photos_identity(cfg, student_id, dataset or load_dataset(cfg.data, cfg.seed))
     weights = weight_file_identity(base_spec(cfg.base).weight_file) if cfg.pretrained else "random weights"
-    settings = asdict(cfg)
+    settings = cfg.to_dict()
     return {recipe: key_from_parts(settings, recipe, scope, content, weights) for recipe in recipes}

@@ -454,6 +454,25 @@ class Store:
                               "r.summary FROM runs r JOIN students s ON s.id = r.student_id ORDER BY r.id").fetchall()
         return [{**dict(r), "summary": json.loads(r["summary"])} for r in rows]
 
+    def class_runs(self) -> list[dict]:
+        """Every run of the class, oldest first, with whose it is and whether it reused an earlier one."""
+        with self._db(read=True) as db:
+            rows = db.execute("SELECT r.id AS run_id, r.student_id, s.nickname, r.label, r.kind, r.created, "
+                              "r.test_accuracy, r.summary, r.reused_from FROM runs r JOIN students s ON s.id = "
+                              "r.student_id ORDER BY r.id").fetchall()
+        return [{**dict(r), "summary": json.loads(r["summary"])} for r in rows]
+
+    def timed_runs(self, limit: int = 60) -> list[dict]:
+        """The newest computed runs that were their job's only run: ``{"summary", "job_seconds"}``, what the time
+        estimate learns from (core.classroom.runner.time_estimate)."""
+        with self._db(read=True) as db:
+            rows = db.execute(
+                "SELECT r.summary, j.finished - j.started AS job_seconds FROM runs r JOIN jobs j ON j.id = r.job_id "
+                "WHERE r.reused_from IS NULL AND j.status = 'done' AND j.started IS NOT NULL AND "
+                "(SELECT COUNT(*) FROM runs r2 WHERE r2.job_id = r.job_id) = 1 ORDER BY r.id DESC LIMIT ?",
+                (limit,)).fetchall()
+        return [{"summary": json.loads(r["summary"]), "job_seconds": r["job_seconds"]} for r in rows]
+
     # ------------------------------------------------------------------------------------ quiz
     def add_quiz_attempt(self, student_id: str, answers: dict, correct: int, total: int) -> None:
         with self._db() as db:

@@ -23,7 +23,7 @@ from core.classroom.runner.results import SavedResult, result_from_summary
 from core.classroom.runner.reuse import identical_results
 from core.classroom.runner.scheduler import Job, Runner
 from core.classroom.store import Store
-from core.photos import TF_FLOWERS
+from core.photos import TF_FLOWERS, load_dataset
 from core.training import TrainConfig
 
 _lock = threading.Lock()
@@ -105,8 +105,8 @@ def start_training(student_id: str, nickname: str, kind: str, cfg: TrainConfig, 
         spec["data"] = str(snapshot)
         spec["snapshot"] = str(snapshot)
     try:
-        if reuse_enabled() and the_runner.active_job(student_id) is None:
-            spec["run_keys"] = keys_or_none(cfg, recipes, student_id, spec["data"])
+        if the_runner.active_job(student_id) is None:
+            spec.update(photos_facts(cfg, recipes, student_id, spec["data"]))
         job = the_runner.submit(student_id, spec, label=label or kind, kind=kind, display_name=nickname)
     except BaseException:
         if snapshot:
@@ -117,12 +117,17 @@ def start_training(student_id: str, nickname: str, kind: str, cfg: TrainConfig, 
     return job
 
 
-def keys_or_none(cfg: TrainConfig, recipes, student_id: str, photos: str) -> dict | None:
-    """The job's reuse keys; None (it trains) when its photos cannot be read here: the worker then says why."""
+def photos_facts(cfg: TrainConfig, recipes, student_id: str, photos: str) -> dict:
+    """What the queue knows of a job from its photos: ``n_train`` (for the time estimate) and ``run_keys`` (to
+    reuse an identical run, unless switched off). Nothing when they cannot be read here: the worker says why."""
     try:
-        return run_keys(cfg, recipes, student_id, photos)
+        dataset = load_dataset(photos, cfg.seed)
+        facts = {"n_train": len(dataset.splits["train"])}
+        if reuse_enabled():
+            facts["run_keys"] = run_keys(cfg, recipes, student_id, dataset)
+        return facts
     except Exception:  # noqa: BLE001 - any photo problem is reported by the training itself
-        return None
+        return {}
 
 
 SERVER_OWNER = "server"  # owner of the teacher's server-wide measurements (one of each kind at a time)
@@ -240,3 +245,10 @@ def saved_runs(student_id: str) -> list[tuple[dict, SavedResult]]:
     """The student's runs from the store, oldest first: (row, result with its model on disk if kept)."""
     return [(row, result_from_summary(row["summary"], row["misclassified"], row["model_path"], row["id"]))
             for row in store().runs(student_id)]
+
+
+def time_until_result(job: Job) -> float | None:
+    """Seconds until the job's result (core.classroom.runner.job_times); None while it cannot be estimated yet."""
+    from core.classroom.runner.job_times import time_until_result as estimate
+
+    return estimate(job, store(), runner())

@@ -1,0 +1,64 @@
+"""The time estimate of the server's jobs: ``time_estimate``'s arithmetic on the queue and the store's history.
+
+Pages ask every second or so; the history (the store's newest computed runs) is read again at most every
+``HISTORY_TTL_S`` seconds, so 30 pages asking cost one small query that often.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from core.classroom.runner.time_estimate import (
+    Costs,
+    costs_from_runs,
+    predicted_seconds,
+    seconds_left,
+    seconds_until_done,
+)
+
+HISTORY_TTL_S = 10.0
+_lock = threading.Lock()
+_cached: dict = {"read": 0.0, "costs": None, "store": None}
+
+
+def class_costs(store) -> Costs:
+    with _lock:
+        now = time.monotonic()
+        if _cached["costs"] is None or _cached["store"] is not store or now - _cached["read"] > HISTORY_TTL_S:
+            _cached.update(costs=costs_from_runs(store.timed_runs()), read=now, store=store)
+        return _cached["costs"]
+
+
+def predicted_total(job, costs: Costs) -> float | None:
+    if list(job.spec.get("recipes", [])) != ["transfer"] or not job.spec.get("n_train"):
+        return None  # Kiran's from-scratch run and the teacher's jobs are not in the history's terms
+    return predicted_seconds(job.spec["config"], int(job.spec["n_train"]), costs)
+
+
+def running_left(job, costs: Costs, now: float | None = None) -> float | None:
+    progress = job.state.progress
+    elapsed = job.ran_s(now or time.time())
+    return seconds_left(predicted_total(job, costs), elapsed, progress.fraction if progress else 0.0)
+
+
+def time_until_result(job, store, runner) -> float | None:
+    """Seconds until ``job``'s result: its time left while running, the queue ahead plus its own while waiting.
+    None means "estimating…"."""
+    if job.finished:
+        return 0.0
+    costs = class_costs(store)
+    now = time.time()
+    queue = runner.queue()
+    running = [j for j in queue if j.state.status == "running"]
+    if job in running:
+        return running_left(job, costs, now)
+    twin = next((j for j in running if job.run_keys and j.run_keys == job.run_keys), None)
+    if twin is not None:  # it reuses that run's result when it ends
+        return running_left(twin, costs, now)
+    waiting = [j for j in queue if j.state.status == "waiting"]
+    ahead = waiting[:waiting.index(job)] if job in waiting else []
+    computing = [j.run_keys for j in running if j.run_keys]
+    ahead_totals = [0.0 if (j.run_keys and j.run_keys in computing) else predicted_total(j, costs) for j in ahead]
+    return seconds_until_done(ahead_totals, [running_left(j, costs, now) for j in running],
+                              predicted_total(job, costs), runner.running_limit())

@@ -1,0 +1,125 @@
+"""How long a training will take, from what earlier trainings on this server measured.
+
+A phase-2 epoch costs many times a phase-1 epoch, and the cost grows with the image size and the unfrozen depth,
+so the fraction of batches done says little about the time left. Instead each finished run's epochs give a cost
+per epoch and training photo for its (base, size, phase, unfrozen layers, augmentation), and its job the time
+around the epochs (starting the worker, reading photos, evaluating, saving). A new training's time is the sum over
+its epochs plus that overhead; a waiting one adds the trainings ahead of it, shared among the free slots.
+
+With no earlier run of that kind, nothing is said ("estimating…") until the run itself has done 10% of its
+batches; then its own pace is extrapolated.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+MIN_FRACTION = 0.10  # below this, a run's own pace says too little to extrapolate
+PHASES = ("head", "fine-tune")  # core.training.results PHASE1, PHASE2
+
+
+@dataclass(frozen=True)
+class CostKey:
+    base: str
+    image_size: int
+    phase: str
+    unfreeze: int  # 0 for phase 1
+    augment: bool
+
+
+@dataclass
+class Costs:
+    """Median seconds per epoch per training photo, by kind of epoch; median seconds around the epochs."""
+
+    per_epoch_photo: dict[CostKey, float]
+    overhead_s: float | None
+
+
+def epoch_keys(config: dict) -> dict[CostKey, int]:
+    """``{kind of epoch: epochs}`` a training with these settings runs."""
+    base, size = config.get("base", ""), int(config.get("image_size", 224))
+    augment = bool(config.get("augment")) and any((config.get("augment_ops") or {"on": True}).values())
+    keys = {}
+    if int(config.get("epochs1", 0)) > 0:
+        keys[CostKey(base, size, PHASES[0], 0, augment)] = int(config["epochs1"])
+    if int(config.get("epochs2", 0)) > 0 and int(config.get("unfreeze", 0)) > 0:
+        keys[CostKey(base, size, PHASES[1], int(config["unfreeze"]), augment)] = int(config["epochs2"])
+    return keys
+
+
+def training_photos(summary: dict) -> int:
+    return sum((summary.get("counts") or {}).get("train", {}).values()) or 1
+
+
+def costs_from_runs(runs: list[dict]) -> Costs:
+    """``runs``: computed runs, each ``{"summary": ..., "job_seconds": started to finished or None}``."""
+    samples: dict[CostKey, list[float]] = {}
+    overheads = []
+    for run in runs:
+        summary = run["summary"]
+        if summary.get("stopped"):
+            continue
+        config, photos = summary.get("config") or {}, training_photos(summary)
+        by_phase: dict[str, list[float]] = {}
+        for record in summary.get("history", []):
+            by_phase.setdefault(record["phase"], []).append(float(record["seconds"]))
+        for key in epoch_keys(config):
+            if by_phase.get(key.phase):
+                samples.setdefault(key, []).append(statistics.median(by_phase[key.phase]) / photos)
+        if run.get("job_seconds"):
+            overheads.append(max(0.0, run["job_seconds"] - sum(sum(s) for s in by_phase.values())))
+    return Costs({k: statistics.median(v) for k, v in samples.items()},
+                 statistics.median(overheads) if overheads else None)
+
+
+def epoch_cost(key: CostKey, costs: Costs) -> float | None:
+    """Seconds per epoch and training photo: measured for this kind of epoch, else from the nearest unfrozen
+    depth measured at this size, in proportion to the layers trained; None if nothing comparable ran."""
+    if key in costs.per_epoch_photo:
+        return costs.per_epoch_photo[key]
+    if key.phase != PHASES[1]:
+        return None
+    similar = [(k.unfreeze, c) for k, c in costs.per_epoch_photo.items()
+               if (k.base, k.image_size, k.phase, k.augment) == (key.base, key.image_size, key.phase, key.augment)]
+    if not similar:
+        return None
+    depth, cost = min(similar, key=lambda pair: abs(pair[0] - key.unfreeze))
+    return cost * key.unfreeze / depth
+
+
+def predicted_seconds(config: dict, n_train: int, costs: Costs) -> float | None:
+    """A whole training's seconds, start of the worker to saved model; None if a kind of epoch was never seen."""
+    per_epoch = {key: (epochs, epoch_cost(key, costs)) for key, epochs in epoch_keys(config).items()}
+    if not per_epoch or costs.overhead_s is None or any(cost is None for _, cost in per_epoch.values()):
+        return None
+    return costs.overhead_s + sum(epochs * cost * n_train for epochs, cost in per_epoch.values())
+
+
+def seconds_left(predicted_total: float | None, elapsed: float, fraction: float) -> float | None:
+    """A running training's time left; None means "estimating…"."""
+    own_pace = elapsed * (1 - fraction) / fraction if fraction >= MIN_FRACTION else None
+    if predicted_total is None or elapsed >= predicted_total:  # no history, or slower than it said
+        return own_pace
+    return predicted_total - elapsed
+
+
+def seconds_until_done(ahead_remaining: list[float | None], running_remaining: list[float | None],
+                       own_total: float | None, slots: int) -> float | None:
+    """A waiting training's time until its result: the running ones end, the ones ahead take the freed slots
+    in order, then it runs. None if any of these is not known yet."""
+    if own_total is None or any(t is None for t in [*ahead_remaining, *running_remaining]):
+        return None
+    free_at = sorted([*running_remaining, *[0.0] * max(0, slots - len(running_remaining))])[:max(1, slots)]
+    for seconds in ahead_remaining:
+        free_at[0] += seconds
+        free_at.sort()
+    return free_at[0] + own_total
+
+
+def words(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    if seconds < 90:
+        return f"about {max(5, round(seconds / 5) * 5):.0f} s left"
+    return f"about {seconds / 60:.0f} min left"
