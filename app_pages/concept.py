@@ -89,12 +89,12 @@ def _unfreeze() -> None:
         help="Never change during training. Includes BatchNorm's running averages, which are never trained.",
     )
     st.plotly_chart(charts.layer_bars(summary), key="concept_layers", config={"displayModeBar": False})
-    if summary["k"] == 0:
+    if summary["unfreeze"] == 0:
         st.caption(f"All {n} base layers frozen: only the new head learns. Fast, and safe with few photos.")
     else:
         share = summary["model_params_trainable"] / summary["model_params_total"]
         st.caption(
-            f"Top {summary['k']} layers unfrozen (from **{summary['first_unfrozen']}** up), "
+            f"Top {summary['unfreeze']} layers unfrozen (from **{summary['first_unfrozen']}** up), "
             f"{summary['layers_trainable']} of them with weights: {share:.0%} of all parameters can change. "
             "Bars are on a log scale: the top layers hold most of the parameters."
         )

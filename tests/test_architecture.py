@@ -131,7 +131,7 @@ def test_unfreeze_summary_edges():
     none, everything = architecture.unfreeze_summary(0), architecture.unfreeze_summary(154)
     assert none["params_trainable"] == 0 and none["first_unfrozen"] is None
     assert all(layer["state"] != "trainable" for layer in none["layers"])
-    assert architecture.unfreeze_summary(-5)["k"] == 0
+    assert architecture.unfreeze_summary(-5)["unfreeze"] == 0
     assert architecture.unfreeze_summary(999) == everything
     assert everything["params_frozen"] > 0  # BatchNorm statistics stay frozen even with everything unfrozen
     counts = [architecture.unfreeze_summary(k)["params_trainable"] for k in range(155)]

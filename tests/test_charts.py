@@ -70,7 +70,7 @@ def test_confusion_matrix_prints_its_counts():
 def test_layer_bars_mark_trainable_layers_by_pattern_too():
     layers = [{"index": i, "name": f"l{i}", "type": "Conv2D", "params": 10, "block": "block_1", "stage": 1,
                "state": "frozen" if i < 2 else "trainable"} for i in range(3)]
-    fig = charts.layer_bars({"layers": layers, "head": [{"name": "dense", "type": "Dense", "params": 5}], "k": 1})
+    fig = charts.layer_bars({"layers": layers, "head": [{"name": "dense", "type": "Dense", "params": 5}], "unfreeze": 1})
     by_name = {t.name: t for t in fig.data}
     assert by_name["❄️ frozen"].marker.pattern.shape != by_name["🔥 trainable"].marker.pattern.shape
     assert list(by_name["🔥 trainable"].x) == [2]

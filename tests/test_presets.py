@@ -111,9 +111,5 @@ def test_cli_round_trip_preset_then_evaluate(tiny_photos, tmp_path):
 
 
 def test_a_preset_config_round_trips_through_the_runner_dict():
-    from dataclasses import asdict
-
-    from core.classroom.runner.results import config_from_dict
-
     cfg = replace(TrainConfig(), preset="best")
-    assert config_from_dict(asdict(cfg)).preset == "best"
+    assert TrainConfig.from_dict(cfg.to_dict()).preset == "best"

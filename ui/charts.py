@@ -208,7 +208,7 @@ def layer_bars(summary: dict) -> go.Figure:
                 customdata=[[h["name"], h["type"], f"{h['params']:,}"] for h in head],
                 hovertemplate="%{customdata[0]} (%{customdata[1]})<br>new head<br>%{customdata[2]} parameters"
                 "<extra></extra>")
-    fig.add_vline(x=len(rows) - summary["k"] - 0.5, line_dash="dash", line_color=colours.BLACK, line_width=1)
+    fig.add_vline(x=len(rows) - summary["unfreeze"] - 0.5, line_dash="dash", line_color=colours.BLACK, line_width=1)
     # One tick in the middle of each of the paper's bottleneck stages (1-7), and one for the head.
     stages: dict[int, list[int]] = {}
     for r in rows:

@@ -18,7 +18,6 @@ import streamlit as st
 
 from core.classroom.runner import AlreadyTraining, Job, service, time_estimate
 from core.classroom.runner.recipes import RECIPES  # noqa: F401 - tests swap entries (with TLL_TRAINING_BACKEND=thread)
-from core.classroom.runner.results import config_from_dict
 from core.training import TrainConfig, TrainResult
 from ui import charts, identity, state
 from ui.kiran import SCRATCH_LABEL
@@ -54,7 +53,7 @@ def start(kind: str, cfg: TrainConfig, recipes: tuple[str, ...] = ("transfer",))
 
 
 def _running(job: Job) -> Running:
-    return Running(job, job.kind, config_from_dict(job.spec["config"]), tuple(job.spec["recipes"]))
+    return Running(job, job.kind, TrainConfig.from_dict(job.spec["config"]), tuple(job.spec["recipes"]))
 
 
 def running() -> Running | None:
@@ -113,10 +112,10 @@ def _epoch_charts(current: Running) -> None:
         right.plotly_chart(charts.learning_curves(epochs, current.config.epochs1, "loss"),
                            config=charts.PHONE_FRIENDLY, key="live_loss")
 
+
 def _time_words(job: Job) -> str:
     """From what earlier trainings on this server took, and the queue ahead ("estimating…" until it can say)."""
     return time_estimate.words(service.time_until_result(job))
-
 
 
 @st.fragment(run_every=3.0)

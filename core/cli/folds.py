@@ -5,7 +5,6 @@ fold), ``folds_mean`` and ``folds_sd``."""
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 
 from core.training import crossval, presets
 from core.training.results import Callbacks, Progress
@@ -28,7 +27,7 @@ def run(cfg: TrainConfig, k: int, head_only: bool = False) -> dict:
         result = presets.crossval(presets.get(cfg.preset), cfg, k, _print_progress())
     else:
         result = crossval.crossval(cfg, k, head_only, _print_progress())
-    return {"config": asdict(cfg), **result.summary()}
+    return {"config": cfg.to_dict(), **result.summary()}
 
 
 def main(cfg: TrainConfig, args) -> int:

@@ -18,7 +18,6 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,7 +87,7 @@ def model_metadata(result) -> dict:
     (``save_model_file`` cuts any path left in a string).
     """
     cfg = result.config
-    settings = asdict(cfg)
+    settings = cfg.to_dict()
     settings["data"] = _data_label(cfg.data)
     test = result.test or {}
     return {

@@ -87,7 +87,7 @@ def _configs(name: str) -> dict[str, TrainConfig]:
 
 
 def cache_key(fingerprint: str, name: str = REFERENCE) -> str:
-    runs = {k: asdict(c) for k, c in _configs(name).items()}
+    runs = {k: c.to_dict() for k, c in _configs(name).items()}
     if name != REFERENCE:  # (the reference's key predates the other measurements; it stays as it was)
         runs = {"measurement": name, "runs": runs}
     parts = {"v": REFERENCE_VERSION, **runs, "data": fingerprint, "weights": _weights_identity()}
@@ -187,8 +187,8 @@ def compute(callbacks: Callbacks | None = None) -> dict:
         "computed_at": time.strftime("%Y-%m-%d %H:%M"),
         "cpu_count": os.cpu_count(),
         "settings": settings_words(),
-        "transfer_config": asdict(TRANSFER),
-        "scratch_config": asdict(SCRATCH),
+        "transfer_config": TRANSFER.to_dict(),
+        "scratch_config": SCRATCH.to_dict(),
         "dataset_source": transfer.dataset_source,
         "counts": {split: sum(per_class.values()) for split, per_class in transfer.counts.items()},
         "weights": transfer.weights,

@@ -272,16 +272,16 @@ def base_of(model):
     return next(layer for layer in model.layers if layer.name not in names)
 
 
-def unfreeze_top(base, k: int) -> None:
-    """Exactly the lesson: ``base.trainable = True`` then ``base.layers[:-k]`` frozen again.
+def unfreeze_top(base, unfreeze: int) -> None:
+    """Exactly the lesson: ``base.trainable = True`` then ``base.layers[:-unfreeze]`` frozen again.
 
-    ``k = 0`` means "no fine-tuning" (the lesson's slice ``[:-0]`` would unfreeze everything).
+    ``unfreeze = 0`` means "no fine-tuning" (the lesson's slice ``[:-0]`` would unfreeze everything).
     """
-    if k <= 0:
+    if unfreeze <= 0:
         base.trainable = False
         return
     base.trainable = True
-    for layer in base.layers[:-k]:
+    for layer in base.layers[:-unfreeze]:
         layer.trainable = False
 
 
@@ -290,14 +290,14 @@ def count_params(weights) -> int:
     return int(sum(math.prod(int(d) for d in w.shape) for w in weights))
 
 
-def trainable_counts(base, k: int) -> dict:
-    """Trainable/frozen layer and parameter counts of the base when its top ``k`` layers are unfrozen.
+def trainable_counts(base, unfreeze: int) -> dict:
+    """Trainable/frozen layer and parameter counts of the base when its top ``unfreeze`` layers are unfrozen.
 
     BatchNorm moving statistics are never trained, so they always count as frozen.
     """
     layers = base.layers
-    k = max(0, min(k, len(layers)))
-    top = layers[len(layers) - k :] if k else []
+    unfreeze = max(0, min(unfreeze, len(layers)))
+    top = layers[len(layers) - unfreeze :] if unfreeze else []
     top_ids = {id(layer) for layer in top}
     trainable = sum(count_params(_learnable(layer)) for layer in top)
     total = count_params(base.weights)

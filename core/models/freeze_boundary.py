@@ -1,10 +1,10 @@
 """Cut a base at the freeze boundary: a frozen *front* run once per photo, and a trainable *top*.
 
-With the top ``k`` base layers unfrozen, every tensor produced by the frozen part and consumed by the
+With the top ``unfreeze`` base layers unfrozen, every tensor produced by the frozen part and consumed by the
 top crosses the boundary (a cut inside a residual block has two). ``split_base`` finds them in the Keras
 graph and builds a ``front`` model (base input -> crossing tensors + the pooled base output) and a
 ``top`` model (crossing tensors -> base output) sharing the real layers, so what the top learns ends
-up in the base. Phase 1 (``k = 0``) needs only the pooled output: GlobalAveragePooling has no weights,
+up in the base. Phase 1 (``unfreeze = 0``) needs only the pooled output: GlobalAveragePooling has no weights,
 so caching the pooled vector is exact and 49x smaller than the 7x7 map at 224 px.
 """
 
@@ -22,7 +22,7 @@ class BaseSplit:
 
     crossing: list  # KerasTensors of the base graph that the trainable top consumes
     front: object  # keras.Model: base input -> crossing tensors + pooled base output
-    top: object | None  # keras.Model: crossing tensors -> base output (None when k = 0)
+    top: object | None  # keras.Model: crossing tensors -> base output (None when unfreeze = 0)
     cut_names: tuple[str, ...]  # names of the layers that produce the crossing tensors
 
     @property
@@ -34,14 +34,14 @@ class BaseSplit:
         return sum(4 * int(np.prod(tensor.shape[1:])) for tensor in self.front.outputs)
 
 
-def split_base(base, k: int) -> BaseSplit:
-    """Cut ``base`` below its top ``k`` layers. This adds a pooling node to ``base``'s graph: call it on a
+def split_base(base, unfreeze: int) -> BaseSplit:
+    """Cut ``base`` below its top ``unfreeze`` layers. This adds a pooling node to ``base``'s graph: call it on a
     private base, or once per shared base (``shared_pooled_front``)."""
     pooled = keras.layers.GlobalAveragePooling2D(name="cached_pool")(base.output)
-    if k <= 0:
+    if unfreeze <= 0:
         front = keras.Model(base.input, [pooled], name="frozen_front")
         return BaseSplit([], front, None, ("pooled",))
-    top_layers = base.layers[-k:]
+    top_layers = base.layers[-unfreeze:]
     top_ids = {id(layer) for layer in top_layers}
     crossing = []
     for layer in top_layers:
@@ -60,7 +60,7 @@ _pooled_fronts: dict[int, BaseSplit] = {}
 
 
 def shared_pooled_front(shared_base) -> BaseSplit:
-    """The ``k = 0`` split of a process-wide shared base, built once: a split per training would hang
+    """The ``unfreeze = 0`` split of a process-wide shared base, built once: a split per training would hang
     one more node (and everything downstream of it) on the shared base every time."""
     if id(shared_base) not in _pooled_fronts:
         _pooled_fronts[id(shared_base)] = split_base(shared_base, 0)

@@ -1,5 +1,5 @@
-"""Unfreezing sums: which layers and parameters train when the top ``k`` layers of MobileNetV2 are
-unfrozen, exactly like the lesson (``base.layers[:-k]`` frozen), from the committed layer table.
+"""Unfreezing sums: which layers and parameters train when the top ``unfreeze`` layers of MobileNetV2 are
+unfrozen, exactly like the lesson (``base.layers[:-unfreeze]`` frozen), from the committed layer table.
 
 No TensorFlow: the Concept page's slider and the Train page call this on every move.
 """
@@ -30,18 +30,19 @@ def head_rows(
     ]
 
 
-def unfreeze_summary(k: int, num_classes: int = LESSON_CLASSES, head_units: int = LESSON_HEAD_UNITS) -> dict:
-    """Counts for "unfreeze the top ``k`` layers", exactly like the lesson (``base.layers[:-k]`` frozen).
+def unfreeze_summary(unfreeze: int, num_classes: int = LESSON_CLASSES, head_units: int = LESSON_HEAD_UNITS) -> dict:
+    """Counts for "unfreeze the top ``unfreeze`` layers", exactly like the lesson (``base.layers[:-unfreeze]``
+    frozen).
 
-    ``k = 0`` means everything in the base is frozen. The base keys match ``models.trainable_counts``;
+    ``unfreeze = 0`` means everything in the base is frozen. The base keys match ``models.trainable_counts``;
     ``model_params_*`` add the new head (always trainable), as ``model.summary()`` would count them.
     ``layers`` gives each base layer's state for a diagram: "frozen", "trainable" or "no params".
     """
     table = cached_table(str(TABLE_FILE))
     rows = table["layers"]
     n = len(rows)
-    k = max(0, min(int(k), n))
-    top = rows[n - k :] if k else []
+    unfreeze = max(0, min(int(unfreeze), n))
+    top = rows[n - unfreeze :] if unfreeze else []
     trainable = sum(r["learnable"] for r in top)
     total = sum(r["params"] for r in rows)
     head = head_rows(rows[-1]["output_shape"][-1], num_classes, head_units)
@@ -55,12 +56,12 @@ def unfreeze_summary(k: int, num_classes: int = LESSON_CLASSES, head_units: int 
             "stage": r["stage"],
             "params": r["params"],
             "learnable": r["learnable"],
-            "state": "no params" if not r["params"] else "trainable" if r["index"] >= n - k else "frozen",
+            "state": "no params" if not r["params"] else "trainable" if r["index"] >= n - unfreeze else "frozen",
         }
         for r in rows
     ]
     return {
-        "k": k,
+        "unfreeze": unfreeze,
         "layers_total": n,
         "layers_trainable": sum(1 for r in top if r["params"]),
         "layers_unfrozen": len(top),
@@ -79,13 +80,13 @@ def unfreeze_summary(k: int, num_classes: int = LESSON_CLASSES, head_units: int 
     }
 
 
-def unfreeze_counts(base_key: str, k: int) -> dict:
-    """Parameters of ``base_key`` with its top ``k`` layers unfrozen: ``layers_total``, ``params_trainable``,
+def unfreeze_counts(base_key: str, unfreeze: int) -> dict:
+    """Parameters of ``base_key`` with its top ``unfreeze`` layers unfrozen: ``layers_total``, ``params_trainable``,
     ``params_frozen``, ``params_total`` (the base only). MobileNetV2 comes from its committed layer table (no
     TensorFlow); other bases build their architecture once."""
     if base_key == models.DEFAULT_BASE:
-        summary = unfreeze_summary(k)
+        summary = unfreeze_summary(unfreeze)
     else:
         base, _ = models.shared_base(base_key, 96, pretrained=False, seed=0)  # the architecture is all we need
-        summary = models.trainable_counts(base, k)
+        summary = models.trainable_counts(base, unfreeze)
     return {key: summary[key] for key in ("layers_total", "params_trainable", "params_frozen", "params_total")}

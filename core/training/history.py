@@ -44,7 +44,7 @@ class RunRecord:
 
 def add_run(runs: list[RunRecord], result, label: str | None = None, kind: str = "transfer") -> RunRecord:
     """Append a finished (or stopped) ``core.engine.TrainResult`` and return its record."""
-    settings = asdict(result.config)
+    settings = result.config.to_dict()
     run_id = max((r.run_id for r in runs), default=0) + 1
     record = RunRecord(
         run_id=run_id,

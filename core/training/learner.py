@@ -2,7 +2,7 @@
 
     learner = vision_learner(dataset, TrainConfig(...), callbacks)
     learner.fit_head()       # phase 1: the new head, base frozen           -> PhaseResult
-    learner.fine_tune()      # phase 2: the top K base layers as well        -> PhaseResult
+    learner.fine_tune()      # phase 2: the top cfg.unfreeze base layers too -> PhaseResult
     learner.evaluate()       # the test photos                               -> Evaluation
     learner.predict(photo)   # one photo                                     -> Prediction
     learner.save(path)       # one .keras file                               -> Path
@@ -70,18 +70,19 @@ class Learner:
         self.mode = preprocessing_mode(base_spec(cfg.base), cfg.preprocessing)
         self.shared_base, self.weights = shared_base(cfg.base, cfg.image_size, cfg.pretrained, cfg.seed)
         self.base = private_copy(self.shared_base)
-        self.k = min(cfg.fine_tune_depth, len(self.base.layers) - 1)  # the InputLayer has nothing to train
+        # the base layers phase 2 really unfreezes: none without a phase 2; the InputLayer has nothing to train
+        self.unfreeze = min(cfg.unfreeze if cfg.epochs2 > 0 else 0, len(self.base.layers) - 1)
         self.head = build_head(len(self.class_names), cfg.head_units, cfg.dropout, cfg.seed)
         self.model = build_classifier(self.base, len(self.class_names), self.mode, head=self.head)
-        self.base_counts = trainable_counts(self.base, self.k)
+        self.base_counts = trainable_counts(self.base, self.unfreeze)
         self.notes: list[str] = [] if self.weights.pretrained else [RANDOM_WEIGHTS_NOTE]
         self.history: list[EpochRecord] = []
         self.timings: dict = {"load_data_and_model": time.perf_counter() - self._started}
         self.cache: dict = {}
         self.stopped = False
         steps = steps_per_epoch(len(self.dataset.splits["train"]), cfg.batch_size)
-        self.tracker = ProgressTracker({PHASE1: cfg.epochs1 * steps, PHASE2: (cfg.epochs2 if self.k else 0) * steps},
-                                       callbacks)
+        self.tracker = ProgressTracker(
+            {PHASE1: cfg.epochs1 * steps, PHASE2: (cfg.epochs2 if self.unfreeze else 0) * steps}, callbacks)
         self._runner = CachedPhases(self) if cfg.use_cache else LessonPipeline(self)
         self._prepared = False
         self._test: tuple[np.ndarray, np.ndarray] | None = None  # (probabilities, labels) after the last phase
@@ -95,7 +96,7 @@ class Learner:
     def fine_tune(self) -> PhaseResult:
         """Phase 2: the top ``cfg.unfreeze`` base layers too, ``cfg.epochs2`` epochs at ``cfg.lr2``.
         Nothing happens after a Stop or with no phase 2."""
-        if self.stopped or not self.k:
+        if self.stopped or not self.unfreeze:
             return PhaseResult(PHASE2, [], self.stopped, 0.0, None)
         try:
             return self._phase(PHASE2, self._runner.fine_tune)
@@ -168,8 +169,9 @@ class CachedPhases:
     def __init__(self, learner: Learner):
         self.learner = learner
         cfg = learner.cfg
-        # k = 0 reads photos with the shared base (its front is built once); a cut runs on the private copy
-        self.split = split_base(learner.base, learner.k) if learner.k else shared_pooled_front(learner.shared_base)
+        # no unfreezing reads photos with the shared base (its front is built once); a cut runs on the private copy
+        self.split = (split_base(learner.base, learner.unfreeze) if learner.unfreeze
+                      else shared_pooled_front(learner.shared_base))
         self.request = FeatureRequest(cfg.base, learner.weights.identity, cfg.image_size, learner.mode,
                                       cfg.augment_ops if cfg.augmenting else None, cfg.aug_views, cfg.seed)
         self.features: FeatureSet | None = None
@@ -221,7 +223,7 @@ class CachedPhases:
 
     def fine_tune(self) -> PhaseRun:
         learner, cfg, features = self.learner, self.learner.cfg, self.features
-        unfreeze_top(learner.base, learner.k)
+        unfreeze_top(learner.base, learner.unfreeze)
         top = self._top_model()
         trainer = compile_phase(top, cfg, cfg.lr2, len(features.labels("train")), cfg.epochs2, learner.head)
         crossing = list(range(self.split.pooled_index))

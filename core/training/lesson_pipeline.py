@@ -52,5 +52,5 @@ class LessonPipeline:
 
     def fine_tune(self) -> PhaseRun:
         cfg = self.learner.cfg
-        unfreeze_top(self.learner.base, self.learner.k)
+        unfreeze_top(self.learner.base, self.learner.unfreeze)
         return self._fit(PHASE2, cfg.lr2, cfg.epochs2, cfg.epochs1 + 1, self.learner.head)

@@ -264,6 +264,7 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset
     from core.training.preset_model import build_model
     from core.training.results import TrainResult
 
+    cfg.validate()
     preset = get(cfg.preset)
     cb = callbacks or Callbacks()
     started = time.perf_counter()

@@ -13,7 +13,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.models.bases import base_spec
@@ -41,7 +41,7 @@ def _config(seed: int, image_size: int, epochs1: int, data: str | None) -> Train
 
 def saved_path(cfg: TrainConfig, photos_fingerprint: str) -> Path:
     """Where the quick model for these settings, photos and weights lives on disk."""
-    parts = {"v": VERSION, "config": asdict(cfg), "photos": photos_fingerprint,
+    parts = {"v": VERSION, "config": cfg.to_dict(), "photos": photos_fingerprint,
              "weights": config.weight_file_identity(base_spec(cfg.base).weight_file)}
     key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
     return config.cache_dir() / "quick_model" / f"{key}.keras"

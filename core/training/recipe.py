@@ -15,7 +15,6 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset
     from core.training.learner import vision_learner
 
     started = time.perf_counter()
-    cfg.validate()
     if cfg.preset:  # a named recipe offered beside the lesson's
         from core.training.presets import train as train_preset
 

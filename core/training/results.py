@@ -100,7 +100,7 @@ class TrainResult:
     def summary(self) -> dict:
         """JSON-friendly: everything but the model."""
         return {
-            "config": asdict(self.config),
+            "config": self.config.to_dict(),
             "class_names": self.class_names,
             "dataset_source": self.dataset_source,
             "counts": self.counts,

@@ -1,11 +1,15 @@
 """What a student sets for one training: the recipe (``TrainConfig``) and the augmentation switches.
 
 Plain data, no TensorFlow: the Train page's form returns a ``TrainConfig`` and the CLI builds one from flags.
+A config travels (to a worker process, into a saved run or a model file) as ``to_dict()`` and comes back
+with ``TrainConfig.from_dict()``; it is validated where a training starts (``Learner``, the preset, the
+scratch baseline) and on the Train page, which says what is wrong before the Train button is pressed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import asdict, dataclass, fields
 
 from core.models.bases import DEFAULT_BASE, IMAGE_SIZES, base_spec
 from core.photos.datasets import TF_FLOWERS
@@ -61,10 +65,18 @@ class TrainConfig:
     def augmenting(self) -> bool:
         return self.augment and self.augment_ops.any()
 
-    @property
-    def fine_tune_depth(self) -> int:
-        """Base layers phase 2 unfreezes: none when there is no phase 2."""
-        return self.unfreeze if self.epochs2 > 0 else 0
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values (``augment_ops`` as a nested dict)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """The inverse of ``to_dict``. A run saved by another version still loads: settings it lacks take
+        today's defaults, and settings this version does not know are dropped (and logged), not an error."""
+        values = dict(values)
+        if isinstance(values.get("augment_ops"), dict):
+            values["augment_ops"] = AugmentConfig(**_known(AugmentConfig, values["augment_ops"]))
+        return cls(**_known(cls, values))
 
     def validate(self) -> None:
         base_spec(self.base)
@@ -86,3 +98,12 @@ class TrainConfig:
             raise ValueError("the head's learning-rate factor must be above 0 (and at most 1000)")
         if self.augment_ops.shear_amount not in SHEAR_FACTORS:
             raise ValueError(f"shear amount must be one of {', '.join(SHEAR_FACTORS)}")
+
+
+def _known(kind: type, values: dict) -> dict:
+    known = {f.name for f in fields(kind)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        logging.getLogger(__name__).warning("%s: dropped settings this version does not know: %s",
+                                         kind.__name__, ", ".join(unknown))
+    return {key: value for key, value in values.items() if key in known}

@@ -368,7 +368,7 @@ def train_on_cluster(cfg, save: str | None, on_epoch) -> int:
     try:
         backend = RayBackend()
         with tempfile.TemporaryDirectory(prefix="tll-cli-") as output:
-            job = {"job_id": f"cli-{secrets.token_hex(4)}", "recipes": ["transfer"], "config": asdict(cfg),
+            job = {"job_id": f"cli-{secrets.token_hex(4)}", "recipes": ["transfer"], "config": cfg.to_dict(),
                    "data": cfg.data, "output_dir": output}
             handle = backend.start(job)
             told = ""

@@ -20,10 +20,9 @@ from pathlib import Path
 import ray
 
 from core.classroom.runner.recipes import RECIPES
-from core.classroom.runner.worker import config_from_dict
 from core.inference import save_trained_model
 from core.photos import load_dataset
-from core.training import Callbacks
+from core.training import Callbacks, TrainConfig
 
 PROGRESS_EVERY_S = 0.25
 STOP_POLL_S = 0.3
@@ -113,7 +112,7 @@ def train_task(job: dict, photos_box: list, fingerprint: str, source: str, mailb
     unknown = set(job["recipes"]) - set(RECIPES)
     if unknown:
         raise ValueError(f"unknown recipe(s): {sorted(unknown)}")
-    cfg = config_from_dict(job["config"])
+    cfg = TrainConfig.from_dict(job["config"])
     folder = _photos_folder(photos_box, fingerprint)
     dataset = load_dataset(str(folder), cfg.seed)
     if dataset.fingerprint() != fingerprint:

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import MISSING, dataclass, fields
 
 from core.inference import load_trained_model
-from core.training import AugmentConfig, EpochRecord, TrainConfig, TrainResult
+from core.training import EpochRecord, TrainConfig, TrainResult
 
 
 def models_in_memory() -> int:
@@ -100,14 +100,6 @@ class SavedResult(TrainResult):
         return f"SavedResult(run_id={self.run_id}, model_path={self.model_path!r}, test={self.test.get('accuracy')})"
 
 
-def config_from_dict(values: dict) -> TrainConfig:
-    values = dict(values)
-    if isinstance(values.get("augment_ops"), dict):
-        values["augment_ops"] = AugmentConfig(**values["augment_ops"])
-    known = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in values.items() if k in known})
-
-
 def result_from_summary(summary: dict, misclassified: list[dict], model_path: str | None,
                         run_id: int | None = None) -> SavedResult:
     """The inverse of ``TrainResult.summary()`` (+ what it leaves out), tolerant of fields added later."""
@@ -116,7 +108,7 @@ def result_from_summary(summary: dict, misclassified: list[dict], model_path: st
     values = {
         "model": None,
         "class_names": list(summary.get("class_names", [])),
-        "config": config_from_dict(summary.get("config", {})),
+        "config": TrainConfig.from_dict(summary.get("config", {})),
         "history": [EpochRecord(**record) for record in summary.get("history", [])],
         "test": summary.get("test", {}),
         "misclassified": misclassified,
