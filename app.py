@@ -5,23 +5,33 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from ui import error_page, identity, run_timing, server_tuning, state
+from ui import error_page, identity, phone_style, run_timing, server_tuning, state, teacher_session
 
 server_tuning.keep_keras_session()  # Streamlit would clear Keras's session after every run: see the module
 
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
+phone_style.apply()  # touch targets of 44 px and more on every page
+# Students see only the lesson's pages; the Teacher and Projector pages are in the menu for an unlocked teacher
+# (and on this computer alone), and open by their address for anyone (the Teacher page asks for its code).
+teacher_menu = "visible" if teacher_session.unlocked() or not identity.identity_required() else "hidden"
 pages = [
     st.Page("app_pages/concept.py", title="Concept", icon="💡", default=True),
     st.Page("app_pages/compare.py", title="Compare base models", icon="⚖️"),
     st.Page("app_pages/train.py", title="Train", icon="🏋️"),
     st.Page("app_pages/predict.py", title="Predict", icon="📷"),
     st.Page("app_pages/quiz.py", title="Quiz", icon="📝"),
-    st.Page("app_pages/teacher.py", title="Teacher", icon="🧑‍🏫"),
+    st.Page("app_pages/teacher.py", title="Teacher", icon="🧑‍🏫", visibility=teacher_menu),
+    st.Page("app_pages/projector.py", title="Projector", icon="📽️", visibility=teacher_menu),
 ]
 current = st.navigation(pages)
 with run_timing.timed(current.title), error_page.shown_as_a_message():  # server time per run (TLL_RUN_LOG)
-    student = None if current.title == "Teacher" else identity.require_student()  # nickname, work restored
+NO_NICKNAME = ("Teacher", "Projector")  # the teacher's pages: nobody picks a nickname there
+    teacher_session.keep_in_address()
+    student = None if current.title in NO_NICKNAME else identity.require_student()  # nickname, work restored
+    if current.title != "Projector":
+        phone_style.menu([p for p in pages if teacher_menu == "visible" or p.title not in NO_NICKNAME],
+                         identity.my_code)
 
     with st.sidebar:
         st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")

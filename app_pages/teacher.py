@@ -1,119 +1,163 @@
-"""Teacher page: how students join, who is here, the training queue, the class's quiz and best runs, CSV.
+"""Teacher page (the admin screen, not for the projector): who is here, the training queue with the server's
+own measurements, the class's quiz and best runs, new return codes, CSV. It updates itself every few seconds.
 
-Behind the teacher code set in the environment (``TLL_TEACHER_CODE``), compared in constant time; the code is
-typed into a password box, never put in the address, the session or a log. Without a code set, the page
-says how to set one and shows nothing else.
+Behind the teacher code set in the environment (``TLL_TEACHER_CODE``): every try goes through the server-wide
+guard (``core.classroom.teacher_gate``: one count of wrong tries for all tabs, growing delay, lock-out), and a
+right code opens a teacher session that survives a reload (``ui.teacher_session``). The code itself is never
+put in the address, the session or a log. Without a code set, the page says how to set one and shows nothing
+else. The Projector page shows what the class may see, with no code.
 """
 
 from __future__ import annotations
 
-import hmac
-import os
 import time
 
 import streamlit as st
 
-from core.classroom import class_report, join, space_banner
-from core.classroom.runner import service
-from ui import identity
+from core.classroom import best_run_rows, join_urls, qr_png, quiz_csv, quiz_per_question, runs_csv, teacher_gate
+from core.classroom.runner import AlreadyTraining, service
+from ui import identity, teacher_session
 
-UNLOCKED_KEY = "teacher_unlocked"
-FAILED_KEY = "teacher_failed_attempts"
+REFRESH_S = 3.0
+SECRET_SHOWN_S = 30.0  # a new return code disappears by itself after this long (or at "Hide it")
+NEW_CODE_KEY = "teacher_new_code_shown"  # (nickname, code, shown at)
 
 st.title("🧑‍🏫 Teacher")
 
 
-def teacher_code() -> str:
-    return os.environ.get("TLL_TEACHER_CODE", "")
-
-
 def unlocked() -> bool:
-    if not teacher_code():
+    if not teacher_gate.teacher_code():
         st.info("The Teacher page is switched off: no teacher code is set. Start the server with one, e.g.  \n"
                 "`TLL_TEACHER_CODE='pick-a-long-phrase' make classroom`  \n(see README, “Running it for a class”).")
         return False
-    if st.session_state.get(UNLOCKED_KEY):
+    if teacher_session.unlocked():
         return True
     with st.form("teacher_login"):
         typed = st.text_input("Teacher code", type="password", key="teacher_code_input")
         submitted = st.form_submit_button("Open", type="primary")
     if submitted:
         st.session_state.pop("teacher_code_input", None)
-        if hmac.compare_digest(typed.encode(), teacher_code().encode()):
-            st.session_state[UNLOCKED_KEY] = True
-            st.session_state.pop(FAILED_KEY, None)
+        verdict = teacher_gate.gate().check(typed, teacher_gate.teacher_code(), address=st.context.ip_address)
+        if verdict.ok:
+            teacher_session.sign_in()
             st.rerun()
-        failed = st.session_state[FAILED_KEY] = st.session_state.get(FAILED_KEY, 0) + 1
-        time.sleep(min(5, failed))  # guessing gets slower with every wrong code
-        st.error("That is not the teacher code.")
+        st.error(verdict.message)
     return False
 
 
 def join_section() -> None:
-    st.subheader("How students join")
-    https = bool(st.get_option("server.sslCertFile"))
-    urls = join.join_urls(int(st.get_option("server.port")), https)
-    if not urls:
-        st.warning("This computer has no network address other computers can reach: connect it to the network.")
-        return
-    if not https:
-        st.warning("This server is not using HTTPS, so phones cannot use their camera here (students can still "
-                   "upload photos). Start it with `make classroom` for HTTPS.")
-    cols = st.columns(min(3, len(urls)))
-    for col, url in zip(cols, urls[:3]):
-        col.image(join.qr_png(url), caption=url, width=220)
-        col.code(url, language=None)
-    if https:
-        st.caption("The certificate is self-made: each phone asks once to accept it (README shows how).")
+    with st.expander("How students join (the Projector page shows this full screen)"):
+        https = bool(st.get_option("server.sslCertFile"))
+        urls = join_urls(int(st.get_option("server.port")), https)
+        if not urls:
+            st.warning("This computer has no network address other computers can reach: connect it to the network.")
+            return
+        if not https:
+            st.warning("This server is not using HTTPS, so phones cannot use their camera here (students can still "
+                       "upload photos). Start it with `make classroom` for HTTPS.")
+        cols = st.columns(min(3, len(urls)))
+        for col, url in zip(cols, urls[:3]):
+            col.image(qr_png(url), caption=url, width=220)
+            col.code(url, language=None)
+        if https:
+            st.caption("The certificate is self-made: each phone asks once to accept it (README shows how).")
 
 
-@st.fragment(run_every=2.0)
+def _job_words(job, now: float) -> str:
+    waiting = job.state.status == "waiting"
+    in_cluster = getattr(job.handle, "state", None)  # Ray backend: "pending" until a lab computer takes it
+    what = (f"waiting (number {job.state.queue_place}) for {job.waited_s(now):.0f} s" if waiting
+            else f"sent to the cluster {job.ran_s(now):.0f} s ago, no computer free yet" if in_cluster == "pending"
+            else f"running for {job.ran_s(now):.0f} s (waited {job.waited_s(now):.0f} s)"
+            + (f" on {job.state.node}" if in_cluster and job.state.node else ""))
+    progress = job.state.progress
+    return (f"{job.display_name} · {job.label} · {what}"
+            + (f" · {progress.fraction:.0%}" if progress and not waiting else "")
+            + (" · stopping…" if job.stopping else ""))
+
+
 def queue_section() -> None:
     st.subheader("Training queue")
     jobs = service.runner().queue()
     if not jobs:
         st.caption("No training is waiting or running.")
-        return
     now = time.time()
     for job in jobs:
-        waiting = job.state.status == "waiting"
-        in_cluster = getattr(job.handle, "state", None)  # Ray backend: "pending" until a lab computer takes it
-        what = (f"waiting (number {job.state.queue_place}) for {job.waited_s(now):.0f} s" if waiting
-                else f"sent to the cluster {job.ran_s(now):.0f} s ago, no computer free yet" if in_cluster == "pending"
-                else f"running for {job.ran_s(now):.0f} s (waited {job.waited_s(now):.0f} s)"
-                + (f" on {job.state.node}" if in_cluster and job.state.node else ""))
-        progress = job.state.progress
         left, right = st.columns([4, 1])
-        left.markdown(f"**{job.display_name}** · {job.label} · {what}"
-                      + (f" · {progress.fraction:.0%}" if progress and not waiting else "")
-                      + (" · stopping…" if job.stopping else ""))
-        if right.button("Cancel", key=f"teacher_cancel_{job.job_id}", disabled=job.stopping):
+        left.text(_job_words(job, now))  # a nickname is shown as typed, never as Markdown
+        label = "Stop" if job.kind == "server" else "Cancel"
+        if right.button(label, key=f"teacher_cancel_{job.job_id}", disabled=job.stopping):
             job.stop("teacher")
             st.rerun(scope="fragment")
 
 
-def people_section(store) -> None:
+def server_jobs_section() -> None:
+    st.subheader("The server's own measurements")
+    st.caption("Minutes of the whole server's time, so only you start them: they wait in the training queue like "
+               "a student's training, with no time limit. Students see the results (Concept, Train).")
+    for kind, title in service.SERVER_JOBS.items():
+        job = service.server_job(kind)
+        left, right = st.columns([4, 1])
+        if job is not None and not job.finished:
+            progress = job.state.progress
+            left.progress(progress.fraction if progress else 0.0,
+                          text=f"{title}: " + (progress.message if progress else "waiting for its turn"))
+            continue  # its Stop is in the queue above
+        done = service.server_result(kind)
+        finished = (f"last measured {time.strftime('%H:%M', time.localtime(done['finished']))}"
+                    if done and done.get("finished") else "not measured yet")
+        if job is not None and job.state.status == "failed":
+            finished = f"the last try failed: {job.state.error}"
+        left.text(f"{title}: {finished}")
+        if right.button("Measure", key=f"teacher_server_{kind}"):
+            try:
+                service.start_server_job(kind)
+            except AlreadyTraining:
+                pass  # started from another tab a moment ago
+            st.rerun(scope="fragment")
+
+
+def people_section(class_store) -> None:
     st.subheader("Who is here")
-    here = identity.connected()
+    here = {p["nickname"]: f"{p['seen_s_ago']} s ago" for p in identity.connected()}
+    for job in service.runner().queue():  # a student waiting on the Train page is here even between heartbeats
+        if job.kind != "server":
+            here.setdefault(job.display_name, "training")
+    students = [s for s in class_store.students() if s["id"] != "0" * 16]
     st.caption(f"{len(here)} connected now (seen in the last {identity.CONNECTED_S} s); "
-               f"{len(store.students())} have joined this class.")
+               f"{len(students)} have joined this class.")
     if here:
-        st.dataframe([{"student": p["nickname"], "seen": f"{p['seen_s_ago']} s ago"} for p in here], hide_index=True)
-    names = {s["nickname"]: s["id"] for s in store.students() if s["id"] != "0" * 16}
+        st.dataframe([{"student": name, "seen": seen} for name, seen in sorted(here.items(),
+                                                                               key=lambda kv: kv[0].casefold())],
+                     hide_index=True)
+
+
+def new_code_section(class_store) -> None:
+    names = {s["nickname"]: s["id"] for s in class_store.students() if s["id"] != "0" * 16}
+    shown = st.session_state.get(NEW_CODE_KEY)
+    if shown and time.time() - shown[2] > SECRET_SHOWN_S:
+        st.session_state.pop(NEW_CODE_KEY, None)
+        shown = None
+    if shown:
+        st.success(f"New return code for {shown[0]}: {shown[1]}  (the old one stops working; this disappears in "
+                   f"{SECRET_SHOWN_S - (time.time() - shown[2]):.0f} s)")
+        if st.button("Hide it", key="teacher_hide_code"):
+            st.session_state.pop(NEW_CODE_KEY, None)
+            st.rerun(scope="fragment")
     if names:
         with st.expander("A student forgot their return code"):
             who = st.selectbox("Student", sorted(names, key=str.casefold), key="teacher_code_for")
             if st.button("Give them a new return code", key="teacher_new_code"):
-                st.success(f"New return code for **{who}**: **{store.new_return_code(names[who])}** "
-                           "(the old one stops working).")
+                st.session_state[NEW_CODE_KEY] = (who, class_store.new_return_code(names[who]), time.time())
+                st.rerun(scope="fragment")
 
 
-def quiz_section(store) -> None:
+def quiz_section(class_store) -> None:
     st.subheader("Quiz, question by question")
     st.caption("The lesson's 8 questions keep the lesson's words, and there the right answer is always the longest "
                "option: a student who picks the longest scores 8/8. The bonus round's options are of similar length.")
-    attempts = store.quiz_attempts()
-    rows = class_report.quiz_per_question(attempts)
+    attempts = class_store.quiz_attempts()
+    rows = quiz_per_question(attempts)
     if not attempts:
         st.caption("Nobody has taken the quiz yet.")
         return
@@ -123,35 +167,46 @@ def quiz_section(store) -> None:
     st.dataframe(rows, hide_index=True)
 
 
-def runs_section(store) -> None:
+def runs_section(class_store) -> None:
     st.subheader("Each student's best run")
-    best = class_report.best_run_rows(store.best_runs())
+    best = best_run_rows(class_store.best_runs())
     if best:
-        st.dataframe(best, hide_index=True)
+        st.dataframe(best, hide_index=True,
+                     column_config={"test accuracy": st.column_config.NumberColumn(format="%.1f%%")})
     else:
         st.caption("No runs yet.")
 
 
-def export_section(store) -> None:
+@st.fragment(run_every=REFRESH_S)
+def live() -> None:
+    """Everything that changes during a lesson, redrawn every few seconds without reloading the page."""
+    if not teacher_session.unlocked():  # locked from another tab
+        st.rerun()
+    class_store = service.store()
+    queue_section()
+    server_jobs_section()
+    people_section(class_store)
+    new_code_section(class_store)
+    quiz_section(class_store)
+    runs_section(class_store)
+    st.caption(f"Updated {time.strftime('%H:%M:%S')} (every {REFRESH_S:g} s).")
+
+
+def export_section(class_store) -> None:
     st.subheader("Export")
     left, right = st.columns(2)
-    left.download_button("All runs (CSV)", class_report.runs_csv(store.all_runs()), "runs.csv", "text/csv",
+    left.download_button("All runs (CSV)", runs_csv(class_store.all_runs()), "runs.csv", "text/csv",
                          key="teacher_runs_csv")
-    right.download_button("All quiz attempts (CSV)", class_report.quiz_csv(store.quiz_attempts()), "quiz.csv",
+    right.download_button("All quiz attempts (CSV)", quiz_csv(class_store.quiz_attempts()), "quiz.csv",
                           "text/csv", key="teacher_quiz_csv")
-    st.caption(f"Everything is kept in {store.folder} (copy that folder to back it up).")
+    st.caption(f"Everything is kept in {class_store.folder} (copy that folder to back it up).")
 
 
 if unlocked():
-    store = service.store()
-    if banner := space_banner(store.folder):  # a full or read-only disk: students cannot save
-        st.warning(banner)
+    st.markdown("📽️ [Open the Projector page](projector) for the class to see: the join QR code, no names, no codes.")
     join_section()
-    queue_section()
-    people_section(store)
-    quiz_section(store)
-    runs_section(store)
-    export_section(store)
+    live()
+    export_section(service.store())
     if st.button("Lock this page", key="teacher_lock"):
-        st.session_state.pop(UNLOCKED_KEY, None)
+        teacher_session.sign_out()
         st.rerun()

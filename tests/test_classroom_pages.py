@@ -49,7 +49,12 @@ def test_a_nickname_is_asked_once_and_a_refresh_brings_the_work_back(classroom):
     token = at.session_state[identity.TOKEN_KEY]
     assert token in str(at.query_params[identity.TOKEN_PARAM])  # in the address: a refresh keeps it
     code = at.session_state[identity.NEW_CODE_KEY]
-    assert len(code.split()) == 4 and any(code in s.value for s in at.sidebar.success)
+    assert len(code.split()) == 4 and any(code in s.value for s in at.main.success)  # a phone's sidebar is closed
+    assert "Your return code" in at.title[0].value and code not in str(dict(at.query_params))
+    at.button(key="identity_code_seen").click().run()  # "I wrote it down": on to the lesson
+    assert not any("return code" in t.value for t in at.title)
+    kept = reopen(token)  # a refresh on the same device: the code can be shown again (never in the address)
+    assert any(e.label == "🔑 My return code" for e in kept.expander) and any(code in m.value for m in kept.markdown)
     sam = at.session_state[identity.STUDENT_KEY]
     service.store().add_run(sam.id, "my run", "transfer", SUMMARY, [], None, "job-1")  # a training that ended
     service.store().add_quiz_attempt(sam.id, {1: "b"}, 6, 8)

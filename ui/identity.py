@@ -1,9 +1,12 @@
 """Who is using this browser tab, and bringing their work back after a refresh, a reconnect or a restart.
 
 In a classroom (``TLL_CLASSROOM=1``, which ``make classroom`` sets, or any connection that is not from this
-computer) a student picks a nickname on first visit and is shown a 4-word return code once. The tab keeps an
-unguessable session token in its address (``?s=…``), so a refresh or a reconnect finds the student again; the
-nickname + return code work from another device or after the address is lost. On ``make run`` (one person on
+computer) a student picks a nickname on first visit and is shown a 4-word return code in the main area, until
+they tap "I wrote it down". The tab keeps an unguessable session token in its address (``?s=…``), so a refresh
+or a reconnect finds the student again, and "My return code" shows the code again on that device: the server
+keeps it in memory beside the token's hash (never in the address or the database, which holds only its hash;
+a server restart forgets it, and the teacher can issue a new one). The nickname + return code work from
+another device or after the address is lost. On ``make run`` (one person on
 this computer) nobody is asked anything: the work belongs to "This computer" and still survives restarts.
 
 Each rerun mirrors the student's runs from the store into the page's session state when the store has runs
@@ -12,7 +15,9 @@ this tab has not shown (a training that ended while the tab was closed, or in an
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 import time
 
 import streamlit as st
@@ -30,6 +35,25 @@ NEW_CODE_KEY = "identity_new_code"
 LOCAL_ADDRESSES = {None, "", "127.0.0.1", "::1", "localhost"}
 CONNECTED_S = 90  # seen this recently = connected (the sidebar heartbeat reruns every 30 s)
 _presence: dict[str, tuple[str, float]] = {}  # student id -> (nickname, last seen): the Teacher page reads it
+_kept_codes: dict[str, str] = {}  # sha256(session token) -> the return code issued with it (this process only)
+_kept_codes_lock = threading.Lock()
+
+
+def _token_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keep_code(token: str, code: str) -> None:
+    with _kept_codes_lock:
+        _kept_codes[_token_key(token)] = code
+
+
+def kept_code(token: str | None) -> str | None:
+    """The return code shown when this device joined, while the server has not restarted."""
+    if not token:
+        return None
+    with _kept_codes_lock:
+        return _kept_codes.get(_token_key(token))
 
 
 def classroom_mode() -> bool:
@@ -78,6 +102,9 @@ def require_student() -> Student:
     token = st.session_state.get(TOKEN_KEY)
     if token and st.query_params.get(TOKEN_PARAM) != token:
         st.query_params[TOKEN_PARAM] = token  # page links drop it: a refresh must still find the student
+    if st.session_state.get(NEW_CODE_KEY):
+        new_code_panel(student)
+        st.stop()
     _presence[student.id] = (student.nickname, time.time())
     sync_runs(student)
     return student
@@ -96,6 +123,7 @@ def join_form() -> None:
                 st.error(str(problem))
             else:
                 st.session_state[NEW_CODE_KEY] = code
+                keep_code(token, code)
                 _sign_in(student, token)
     with back, st.form("identity_back"):
         nickname = st.text_input("Your nickname", max_chars=24, key="identity_back_nickname")
@@ -124,17 +152,36 @@ def _sign_in(student: Student, token: str) -> None:
     st.rerun()
 
 
+def new_code_panel(student: Student) -> None:
+    """Right after joining, in the main area (a phone's sidebar is closed): the code, and a button to go on."""
+    code = st.session_state[NEW_CODE_KEY]
+    st.title("🔑 Your return code")
+    st.text(f"Welcome, {student.nickname}! Write this down:")
+    st.success(f"## {code}")
+    st.markdown("With your nickname, these four words bring your work back on another phone or computer. "
+                "On this device, **My return code** (in the menu) shows them again.")
+    if st.button("I wrote it down", key="identity_code_seen", type="primary"):
+        st.session_state.pop(NEW_CODE_KEY, None)
+        st.rerun()
+
+
+def my_code() -> None:
+    """The return code again, on the device that joined (folded: a neighbour may be looking)."""
+    code = kept_code(st.session_state.get(TOKEN_KEY))
+    if code is None:
+        return
+    with st.expander("🔑 My return code"):
+        st.markdown(f"**{code}**")
+        st.caption("With your nickname it brings your work back on another device.")
+
+
 def sidebar(student: Student) -> None:
-    code = st.session_state.get(NEW_CODE_KEY)
-    if code:
-        st.success(f"Your return code: **{code}**  \nWrite it down: with your nickname it brings your work back "
-                   "on another device. It is shown only now.")
-        if st.button("I have written it down", key="identity_code_seen"):
-            st.session_state.pop(NEW_CODE_KEY, None)
-            st.rerun()
     if st.session_state.get(TOKEN_KEY):
-        st.caption(f"You are **{student.nickname}**.")
+        st.text(f"You are {student.nickname}.")
+        my_code()
         if st.button("Not you? Leave", key="identity_leave"):
+            with _kept_codes_lock:
+                _kept_codes.pop(_token_key(st.session_state[TOKEN_KEY]), None)
             for key in (STUDENT_KEY, TOKEN_KEY, KNOWN_RUNS_KEY, NEW_CODE_KEY):
                 st.session_state.pop(key, None)
             st.query_params.pop(TOKEN_PARAM, None)
