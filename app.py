@@ -25,8 +25,8 @@ pages = [
     st.Page("app_pages/projector.py", title="Projector", icon="📽️", visibility=teacher_menu),
 ]
 current = st.navigation(pages)
-with run_timing.timed(current.title), error_page.shown_as_a_message():  # server time per run (TLL_RUN_LOG)
 NO_NICKNAME = ("Teacher", "Projector")  # the teacher's pages: nobody picks a nickname there
+with run_timing.timed(current.title), error_page.shown_as_a_message():  # server time per run (TLL_RUN_LOG)
     teacher_session.keep_in_address()
     student = None if current.title in NO_NICKNAME else identity.require_student()  # nickname, work restored
     if current.title != "Projector":
