@@ -19,6 +19,7 @@ pages = [
     st.Page("app_pages/concept.py", title="Concept", icon="💡", default=True),
     st.Page("app_pages/compare.py", title="Compare base models", icon="⚖️"),
     st.Page("app_pages/train.py", title="Train", icon="🏋️"),
+    st.Page("app_pages/my_photos.py", title="My photos", icon="📸"),
     st.Page("app_pages/predict.py", title="Predict", icon="📷"),
     st.Page("app_pages/quiz.py", title="Quiz", icon="📝"),
     st.Page("app_pages/teacher.py", title="Teacher", icon="🧑‍🏫", visibility=teacher_menu),

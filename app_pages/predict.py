@@ -17,6 +17,7 @@ from core.models import BASES, WeightsUnavailable
 from core.photos import DatasetError
 from core.photos.images import ImageProblem
 from core.training import quick_default_model
+from core.utils.safe_text import as_text
 from ui import accuracy_panels, charts, glossary, model_upload, secure_context, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]
@@ -61,7 +62,7 @@ def _model_from_train_page() -> ActiveModel | None:
     stopped = " (Training was stopped early.)" if getattr(result, "stopped", False) else ""
     description = (
         f"Using **your model from the Train page**: {base} at {cfg.image_size} px, {phases}.{tested}{stopped}  \n"
-        f"It knows {len(result.class_names)} classes: {', '.join(result.class_names)}."
+        f"It knows {len(result.class_names)} classes: {', '.join(map(as_text, result.class_names))}."
     )
     return ActiveModel(lambda: result.model, list(result.class_names), int(cfg.image_size), f"train-{result.model_key()}",
                        description)
@@ -77,7 +78,7 @@ def _quick_model() -> ActiveModel | None:
     description = (
         "Using the **quick flower model**: this model was trained in seconds on the flower photos, phase 1 only "
         f"(frozen base, new head, no fine-tuning).  \n{quick.summary_text}  \n"
-        f"It knows {len(quick.class_names)} classes: {', '.join(quick.class_names)}. "
+        f"It knows {len(quick.class_names)} classes: {', '.join(map(as_text, quick.class_names))}. "
         "Train your own on the Train page and it will be used here instead."
     )
     return ActiveModel(lambda: quick.model, list(quick.class_names), int(quick.image_size), f"quick-{id(quick.model)}",
@@ -159,9 +160,9 @@ def show_result(active: ActiveModel, memo: dict) -> None:
         glossary.heatmap_legend()
     rows, cols = heatmap.shape
     if float(heatmap.max()) <= 0:
-        st.caption(f"**Where the model looked:** nothing in this photo pushed the model towards {target}.")
+        st.caption(f"**Where the model looked:** nothing in this photo pushed the model towards {as_text(target)}.")
     else:
-        st.caption(f"**Where the model looked:** red and yellow areas pushed the model most towards {target}; "
+        st.caption(f"**Where the model looked:** red and yellow areas pushed the model most towards {as_text(target)}; "
                    f"blue areas hardly mattered. (Grad-CAM on a {rows}x{cols} grid, so it is blurry.)")
 
     if min(width, height) < SMALL_PHOTO:

@@ -15,6 +15,7 @@ import streamlit as st
 from core.inference import load_trained_model
 from core.inference.model_file import MAX_MODEL_BYTES, MB
 from core.utils.safe_text import student_error
+from core.utils.safe_text import as_text
 
 UPLOAD_WIDGET = "predict_model_upload"
 LOADED_KEY = "predict_uploaded_model"  # this page's own: (sha1 of the file, UploadedModel or error text)
@@ -39,7 +40,7 @@ def _describe(name: str, loaded) -> str:
     base = metadata.get("base_name") or metadata.get("base", "a base model")
     return (f"Using **the model you uploaded** ({name}): {base} at {loaded.image_size} px, trained on "
             f"{cfg.get('data', 'photos')}.{tested}  \n"
-            f"It knows {len(loaded.class_names)} classes: {', '.join(loaded.class_names)}.")
+            f"It knows {len(loaded.class_names)} classes: {', '.join(map(as_text, loaded.class_names))}.")
 
 
 def _load(upload) -> UploadedModel | str:
@@ -49,14 +50,14 @@ def _load(upload) -> UploadedModel | str:
     if saved and saved[0] == digest:
         return saved[1]
     try:
-        with st.spinner(f"Checking and loading {upload.name}…"):
+        with st.spinner(f"Checking and loading {as_text(upload.name)}…"):
             loaded = load_trained_model(data, upload.name)
         outcome = UploadedModel(loaded.model, loaded.class_names, loaded.image_size, f"upload-{digest}",
                                 _describe(upload.name, loaded))
     except ValueError as problem:  # ModelFileProblem: written for the student
         outcome = str(problem)
     except Exception as error:  # noqa: BLE001 - anything else: say so, keep the page usable
-        outcome = f"{upload.name} could not be loaded: {student_error(error)}"
+        outcome = f"{as_text(upload.name)} could not be loaded: {student_error(error)}"
     st.session_state[LOADED_KEY] = (digest, outcome)
     return outcome
 
@@ -76,5 +77,5 @@ def uploaded_model() -> UploadedModel | None:
         if isinstance(outcome, str):
             st.error(outcome, icon="🚫")
             return None
-        st.success(f"Loaded {upload.name}.", icon="✅")
+        st.success(f"Loaded {as_text(upload.name)}.", icon="✅")
     return outcome

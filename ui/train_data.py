@@ -8,9 +8,10 @@ import streamlit as st
 from core.photos import TF_FLOWERS, DatasetError, load_dataset
 from core.photos.report import check_folder, report_to_csv, skipped_to_csv
 from core.photos.upload import UploadError
-from ui import charts, state, thumbnails
+from ui import charts, own_photos, state, thumbnails
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"
+COLLECTED_LABEL, UPLOADED_LABEL = "The ones on my My photos page", "A zip or folder upload"
 
 
 @st.cache_data(show_spinner="Looking at the photos…", max_entries=16)
@@ -32,6 +33,9 @@ def overview(spec: str, seed: int, upload_marker: str = "") -> dict:
 def sample_photo(spec: str, seed: int) -> str:
     """One training photo of ``spec`` (for the augmentation preview)."""
     marker, _, _ = state.upload_check()
+    own = own_photos.dataset()
+    if own is not None and spec == str(own.folder):  # the collected photos change photo by photo
+        marker = own.signature()
     found = overview(spec, seed, "" if spec == TF_FLOWERS else str(marker))
     return next(iter(found["samples"].values()))[0]
 
@@ -75,7 +79,24 @@ def _check_new_upload(seed: int) -> None:
         state.set_upload_check(marker, None, str(problem))
 
 
+def _collected_photos(own, seed: int) -> str | None:
+    """The dataset built on the My photos page, checked like an upload."""
+    report, _ = own_photos.report(own, seed)
+    if report is not None:
+        st.success(f"{report.total_images} photos in {len(report.class_names)} classes: "
+                   f"{', '.join(report.class_names)}")
+    return str(own.folder) if own_photos.report_panel(own, seed) else None
+
+
 def _own_photos(seed: int) -> str | None:
+    st.page_link("app_pages/my_photos.py", label="Take or pick photos class by class (phone friendly): My photos",
+                 icon="📸")
+    own = own_photos.dataset()
+    if own is not None and own.total_photos():
+        which = st.radio("Which photos", [COLLECTED_LABEL, UPLOADED_LABEL], key="train_own_which", horizontal=True,
+                         persist_state="session")
+        if which == COLLECTED_LABEL:
+            return _collected_photos(own, seed)
     st.markdown("Put each class's photos in its own folder (for example `healthy/`, `diseased/`, `unripe/`), "
                 "or use `train/ val/ test/` folders that each hold the class folders. Zip it and upload it.")
     _check_new_upload(seed)

@@ -1,0 +1,145 @@
+"""The My photos page (AppTest, on this computer's "This computer" student): classes added, refused, renamed,
+deleted with confirmation; photos added by camera and by picking many, counted, moved and removed."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core.classroom.runner import service
+from core.photos import OwnDataset
+
+APP = str(ROOT / "app.py")
+PAGE = "app_pages/my_photos.py"
+
+
+def jpeg(seed: int, size=(640, 480)) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "JPEG")
+    return out.getvalue()
+
+
+def page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def own() -> OwnDataset:
+    """The dataset the page works on, read from disk (what a restart would find)."""
+    student = service.store().local_student()
+    return OwnDataset(service.store().student_folder(student.id) / "my_photos")
+
+
+def add_class(at: AppTest, name: str) -> AppTest:
+    at.text_input(key="my_photos_new_name").input(name)
+    return at.button(key="FormSubmitter:my_photos_new_class-Add class").click().run()
+
+
+def texts(elements) -> str:
+    return " ".join(e.value for e in elements)
+
+
+def test_classes_are_added_and_refused_names_say_why():
+    at = page()
+    assert not at.exception, at.exception
+    assert "Start with a class" in texts(at.info)
+    at = add_class(at, "healthy")
+    at = add_class(at, "diseased")
+    assert own().classes() == ["diseased", "healthy"]
+    assert at.radio(key="my_photos_class").value == "diseased"  # the class just made is selected
+    at = add_class(at, "test")
+    assert "split folder names" in texts(at.error)
+    at = add_class(at, "HEALTHY")
+    assert "already a class called “healthy”" in texts(at.error)
+    at = add_class(at, "sick\u202e")
+    assert "text-direction" in texts(at.error)
+    assert own().classes() == ["diseased", "healthy"]
+
+
+def test_camera_photos_go_to_the_chosen_class_one_after_another():
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    at.radio(key="my_photos_class").set_value("healthy").run()
+    for i in range(3):
+        camera = [c for c in at.camera_input if c.key.startswith("my_photos_camera_")]
+        assert len(camera) == 1
+        camera[0].upload("image.jpg", jpeg(i), "image/jpeg").run()  # a snapshot
+        assert f"it has {i + 1} now" in texts(at.success)
+    assert own().counts() == {"diseased": 0, "healthy": 3}
+    assert at.radio(key="my_photos_class").options == ["diseased · 0", "healthy · 3"]
+
+
+def test_picking_many_photos_counts_them_and_names_a_broken_one():
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    at.segmented_control(key="my_photos_mode").set_value("🖼️ Pick photos").run()
+    picker = next(u for u in at.file_uploader if u.key.startswith("my_photos_pick_"))
+    for i in range(4):
+        picker.upload(f"IMG_{i}.jpg", jpeg(10 + i), "image/jpeg")
+    picker.upload("IMG_9.jpg", b"not a photo at all", "image/jpeg").run()
+    assert own().counts()["diseased"] == 4
+    assert "Added 4 photo(s)" in texts(at.warning) and "Left out IMG_9.jpg: not an image Pillow can read" in texts(
+        at.warning)
+
+
+def test_move_and_remove_ticked_photos():
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    own().add_photos("diseased", [(f"{i}.jpg", jpeg(20 + i)) for i in range(3)])
+    at.segmented_control(key="my_photos_mode").set_value("🔎 Look and tidy").run()
+    ticks = [c for c in at.checkbox if c.key.startswith("my_photos_tick_")]
+    assert len(ticks) == 3 and at.button(key="my_photos_remove").disabled
+    ticks[0].check().run()
+    at.selectbox(key="my_photos_move_to").set_value("healthy")
+    at.button(key="my_photos_move").click().run()
+    assert own().counts() == {"diseased": 2, "healthy": 1}
+    ticks = [c for c in at.checkbox if c.key.startswith("my_photos_tick_")]
+    assert len(ticks) == 2 and not any(t.value for t in ticks)  # fresh tick boxes after an action
+    ticks[1].check().run()
+    at.button(key="my_photos_remove").click().run()
+    assert own().counts() == {"diseased": 1, "healthy": 1}
+    assert "Removed 1 photo(s) from **diseased**" in texts(at.success)
+
+
+def test_rename_and_delete_with_confirmation():
+    at = add_class(add_class(page(), "healthy"), "sick")
+    own().add_photos("sick", [("1.jpg", jpeg(1))])
+    at.segmented_control(key="my_photos_mode").set_value("✏️ Rename or delete").run()
+    at.text_input(key="my_photos_rename_sick").input("diseased")
+    at.button(key="FormSubmitter:my_photos_rename-Rename").click().run()
+    assert own().counts() == {"diseased": 1, "healthy": 0}
+    assert at.radio(key="my_photos_class").value == "diseased"
+    assert at.button(key="my_photos_delete").disabled  # nothing is deleted without the tick
+    at.checkbox(key="my_photos_sure_diseased").check().run()
+    at.button(key="my_photos_delete").click().run()
+    assert own().classes() == ["healthy"]
+    assert "Deleted **diseased** and its 1 photo(s)" in texts(at.success)
+
+
+@pytest.mark.parametrize("per_class", [12])
+def test_the_dataset_report_and_zip_appear_once_it_can_train(per_class):
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    for name, seed in (("healthy", 100), ("diseased", 200)):
+        own().add_photos(name, [(f"{i}.jpg", jpeg(seed + i, (200, 150))) for i in range(per_class)])
+    at.run()
+    assert at.download_button(key="my_photos_zip") is not None
+    assert any(link.label.startswith("Train on these photos") for link in at.page_link)
+    assert f"{2 * per_class} photos" in texts(at.caption)
+
+
+def test_the_train_page_trains_on_the_collected_photos():
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    for name, seed in (("healthy", 300), ("diseased", 400)):
+        own().add_photos(name, [(f"{i}.jpg", jpeg(seed + i, (200, 150))) for i in range(12)])
+    at.switch_page("app_pages/train.py").run()
+    at.radio(key="train_source").set_value("My own photos").run()
+    assert not at.exception, at.exception
+    assert at.radio(key="train_own_which").value == "The ones on my My photos page"
+    assert "24 photos in 2 classes: diseased, healthy" in texts(at.success)
+    assert not at.button(key="train_start").disabled
+    at.radio(key="train_own_which").set_value("A zip or folder upload").run()
+    assert at.button(key="train_start").disabled  # nothing uploaded: the collected photos are not used
