@@ -1,6 +1,6 @@
 """Compare base models: parameters, size, published accuracy and measured CPU speed, then a verdict.
 
-A thin view over ``core.lesson.architecture``. Counting parameters builds each architecture once (weights=None;
+A thin view over ``core.lesson`` (the base comparison). Counting parameters builds each architecture once (weights=None;
 cached on disk by ``core.models.bases.architecture_facts`` and here with ``st.cache_data``). The speed test
 runs only when asked. Figures live in ``ui.charts``; the speed results seen so far in ``ui.state``.
 """
@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.lesson import architecture
+from core.lesson import FAST_MS, base_table, measure_latency
 from core.models import DEFAULT_BASE
 from ui import charts, glossary, state, verdict_panel
 
@@ -23,7 +23,7 @@ HEADLINE = (DEFAULT_BASE, "vgg16")  # the lesson's base against the classic gian
 
 @st.cache_data(show_spinner=False)
 def _base_table() -> list[dict]:
-    return architecture.base_table()
+    return base_table()
 
 
 @st.cache_resource
@@ -39,7 +39,7 @@ def _latency(key: str, n_images: int, on_progress) -> dict:
     kept = board.get((key, n_images))
     if kept and time.time() - kept[0] < KEEP_SECONDS:
         return kept[1]
-    result = architecture.measure_latency(key, n_images=n_images, on_progress=on_progress)
+    result = measure_latency(key, n_images=n_images, on_progress=on_progress)
     board[(key, n_images)] = (time.time(), result)
     return result
 
@@ -104,7 +104,7 @@ def _measure(rows: list[dict]) -> None:
         st.caption("Press the button: VGG16 takes a few seconds, and that's the point.")
         return
     fig = charts.latency_bars([r["name"] for r in measured], [latency[r["key"]]["ms_per_image"] for r in measured],
-                              architecture.FAST_MS)
+                              FAST_MS)
     st.plotly_chart(fig, key="compare_latency_chart", config=charts.PHONE_FRIENDLY)
     sizes = sorted({f"{latency[r['key']]['image_size']} px" for r in measured})
     st.caption(

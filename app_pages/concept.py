@@ -1,6 +1,6 @@
 """Concept page: what transfer learning is, told through Kiran's flowers, with an unfreeze slider.
 
-A thin view over ``core.lesson.architecture``. The layer diagram and parameter counts come from the committed
+A thin view over ``core.models`` and ``core.lesson``. The layer diagram and parameter counts come from the committed
 MobileNetV2 layer table, so this page opens without TensorFlow; only the "first layer" button loads a
 model. Session state: ``concept_unfreeze`` (slider), ``concept_flower`` / ``concept_upload`` (the photo),
 ``concept_maps`` (the last feature maps shown).
@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.lesson import architecture
-from core.models import bases as models
-from core.photos.images import ImageProblem, load_array
+from core.lesson import FeatureMaps, first_layer_feature_maps, sample_flowers
+from core.models import TABLE_KEY, TABLE_SIZE, WeightsUnavailable, read_layer_table, unfreeze_summary, weights_available
+from core.photos import ImageProblem, load_array
 from ui import charts, glossary
 from ui.lesson_panels import claims_beside_measurements
 
@@ -22,22 +22,22 @@ MAPS_KEY = "concept_maps"
 
 @st.cache_data(show_spinner=False)
 def _summary(k: int) -> dict:
-    return architecture.unfreeze_summary(k)
+    return unfreeze_summary(k)
 
 
 @st.cache_data(show_spinner=False)
 def _table() -> dict:
-    return architecture.layer_table()
+    return read_layer_table()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _feature_maps(image: np.ndarray) -> architecture.FeatureMaps:
-    return architecture.first_layer_feature_maps(image, n_maps=8)
+def _feature_maps(image: np.ndarray) -> FeatureMaps:
+    return first_layer_feature_maps(image, n_maps=8)
 
 
 @st.cache_data(show_spinner=False)
 def _samples() -> dict[str, list[str]]:
-    return {name: [str(p) for p in photos] for name, photos in architecture.sample_flowers().items()}
+    return {name: [str(p) for p in photos] for name, photos in sample_flowers().items()}
 
 
 def _story() -> None:
@@ -105,13 +105,13 @@ def _pick_photo() -> np.ndarray | None:
     if samples:
         species = st.selectbox("Flower", list(samples), key="concept_flower")
         path = samples[species][0]
-        return load_array(path, architecture.TABLE_SIZE)
+        return load_array(path, TABLE_SIZE)
     upload = st.file_uploader("Choose a photo of a flower", type=None, key="concept_upload")
     if upload is None:
         st.caption("No sample photos on this computer: upload one of your own.")
         return None
     try:
-        return load_array(upload, architecture.TABLE_SIZE)
+        return load_array(upload, TABLE_SIZE)
     except ImageProblem as problem:
         st.error(f"That file can't be used: {problem.reason}.")
         return None
@@ -120,7 +120,7 @@ def _pick_photo() -> np.ndarray | None:
 def _feature_maps_section() -> None:
     st.subheader("What does the first layer see?")
     st.write("The first layer of a **pretrained** MobileNetV2 next to the same layer with **random** weights.")
-    if not models.weights_available(architecture.TABLE_KEY):
+    if not weights_available(TABLE_KEY):
         st.warning(
             "The pretrained MobileNetV2 weights are not on this computer. The button will try to download "
             "them; without internet, ask your teacher for the offline bundle."
@@ -130,7 +130,7 @@ def _feature_maps_section() -> None:
         try:
             with st.spinner("Loading MobileNetV2…"):
                 st.session_state[MAPS_KEY] = _feature_maps(photo)
-        except models.WeightsUnavailable as error:
+        except WeightsUnavailable as error:
             st.session_state.pop(MAPS_KEY, None)
             st.error(f"No pretrained weights, so nothing to compare with. {error}")
     result = st.session_state.get(MAPS_KEY)

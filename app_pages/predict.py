@@ -1,6 +1,6 @@
 """Predict: a student's own photo through a trained model, with an honest verdict and Grad-CAM.
 
-A thin view: every computation goes through ``core.engine``; no TensorFlow here. Per-student state goes
+A thin view: every computation is a ``core`` public name; no TensorFlow here. Per-student state goes
 through ``ui.state``; the quick default model is shared (st.cache_resource) and only ever used for predicting.
 """
 
@@ -14,8 +14,7 @@ import streamlit as st
 
 from core.inference import RULE_EXPLANATION, SMALL_PHOTO, grad_cam, overlay, predict_photo, prepare_photo
 from core.models import BASES, WeightsUnavailable
-from core.photos import DatasetError
-from core.photos.images import ImageProblem
+from core.photos import DatasetError, ImageProblem
 from core.training import quick_default_model
 from core.utils.safe_text import as_text
 from ui import accuracy_panels, charts, glossary, model_upload, secure_context, state

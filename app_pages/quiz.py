@@ -13,7 +13,7 @@ import secrets
 
 import streamlit as st
 
-from core.lesson.quiz import (
+from core.lesson import (
     BONUS_QUESTIONS,
     LESSON_QUESTIONS,
     Question,

@@ -37,7 +37,7 @@ def test_cli_check_says_up_to_date(capsys):
 
 
 def test_layer_table_describes_mobilenet_v2():
-    table = architecture.layer_table()
+    table = architecture.read_layer_table()
     rows = table["layers"]
     assert (table["model"], table["alpha"], table["input_size"], table["include_top"]) == (
         "MobileNetV2",
@@ -70,7 +70,7 @@ def test_layer_table_loads_without_tensorflow():
         sys.path.insert(0, {str(ROOT)!r})
         from core.lesson import architecture
         s = architecture.unfreeze_summary(30)
-        assert s["params_trainable"] > 0 and len(architecture.layer_table()["layers"]) == 154
+        assert s["params_trainable"] > 0 and len(architecture.read_layer_table()["layers"]) == 154
         print("tensorflow" in sys.modules, "keras" in sys.modules)
         """
     )

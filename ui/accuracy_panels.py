@@ -1,4 +1,4 @@
-"""Honest accuracy panels (issue 12), one call line each in the pages:
+"""Honest accuracy panels, one call line each in the pages:
 
 * ``interval(result)``: the test accuracy's 95% interval in words, and a warning when the test split is small.
 * ``crossval(cfg)``: "How much does the split matter?" k-fold cross-validation, phase 1 in seconds or the
@@ -8,8 +8,8 @@
 * ``cleaning(result)``: the photos with the highest loss; move / remove for the student's own photos; retrain.
 * ``threshold(active, prediction)`` (Predict): "say 'not sure' below X%", with its cost on the test photos.
 
-Thin views: the work is in ``core.utils.stats``, ``core.training.crossval``, ``core.training.near_duplicates``, ``core.photos.cleaning`` and
-``core.inference.threshold``. Session-state keys here are private to these panels (prefix ``accuracy_``).
+Thin views: the work is in ``core.utils`` (intervals), ``core.training`` (cross-validation, near-duplicates, the
+preset), ``core.photos`` (cleaning) and ``core.inference`` (the threshold). Session-state keys here are private to these panels (prefix ``accuracy_``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,26 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.inference import threshold as thresholds
-from core.photos import TF_FLOWERS, load_dataset
-from core.training import Callbacks, TrainConfig
-from core.utils import stats
+from core.inference import answer_or_not_sure, confidence_curve, point_at_threshold, threshold_words
+from core.photos import (
+    TF_FLOWERS,
+    CleaningError,
+    highest_losses,
+    load_dataset,
+    move_to_class,
+    owns_photos,
+    photo_probabilities,
+    remove_photo,
+)
+from core.training import (
+    PRESETS,
+    Callbacks,
+    TrainConfig,
+    head_crossval,
+    recipe_crossval,
+    split_keeping_near_duplicates_together,
+)
+from core.utils import accuracy_interval, difference_from_accuracies, interval_words, small_test_warning
 from ui import charts, thumbnails
 
 FOLDS = 5
@@ -32,9 +48,9 @@ _recipe_cv_slot = threading.Semaphore(1)  # a whole-recipe cross-validation is m
 
 def interval(result) -> None:
     n = int(result.test.get("n", 0))
-    span = stats.accuracy_interval(result.test["accuracy"], n)
-    st.caption(f"**How sure is that number?** {stats.interval_words(span)}")
-    warning = stats.small_test_warning(n)
+    span = accuracy_interval(result.test["accuracy"], n)
+    st.caption(f"**How sure is that number?** {interval_words(span)}")
+    warning = small_test_warning(n)
     if warning:
         st.warning(warning)
 
@@ -43,7 +59,7 @@ def noise(runs) -> None:
     if len(runs) < 2 or not runs[-1].test_n or not runs[-2].test_n:
         return
     before, after = runs[-2], runs[-1]
-    check = stats.difference_from_accuracies(before.test_accuracy, before.test_n, after.test_accuracy, after.test_n)
+    check = difference_from_accuracies(before.test_accuracy, before.test_n, after.test_accuracy, after.test_n)
     text = f"Run #{after.run_id} vs run #{before.run_id}: {check.words}"
     (st.info if check.inside_noise else st.success)(text)
 
@@ -58,8 +74,6 @@ class _RecipeCV:
         self.thread.start()
 
     def _run(self, cfg, k):
-        from core.training.crossval import recipe_crossval
-
         if not _recipe_cv_slot.acquire(blocking=False):
             self.error = "Another whole-recipe cross-validation is running on this computer: try again later."
             return
@@ -85,7 +99,7 @@ def _show_crossval(result) -> None:
     st.write(result.words())
     if result.n:
         st.caption(f"All folds together: {result.correct} of {result.n} photos right, each tested once by a model "
-                   f"that never saw it. {stats.interval_words(result.pooled, 'photos')}")
+                   f"that never saw it. {interval_words(result.pooled, 'photos')}")
     for note in result.notes:
         st.caption(note)
 
@@ -115,8 +129,6 @@ def crossval(cfg: TrainConfig | None) -> None:
                  "much one test split can swing.")
         left, right = st.columns(2)
         if left.button(f"Phase 1, {FOLDS} folds (seconds once the photos are read)", key="accuracy_cv_head"):
-            from core.training.crossval import head_crossval  # imports Keras: only when asked
-
             bar = st.progress(0.0, text="Reading the photos…")
             result = head_crossval(replace(cfg, epochs1=max(1, cfg.epochs1)), FOLDS,
                                    Callbacks(on_progress=lambda p: bar.progress(min(1.0, p.fraction), text=p.message)))
@@ -139,9 +151,7 @@ PRESET_MEASURED = ("Measured on the 998 shared flowers by 5-fold cross-validatio
 
 def preset(cfg: TrainConfig | None, can_start: bool) -> None:
     """The "best for small data" preset, offered beside the lesson's recipe with its measured figures."""
-    from core.training import presets
-
-    best = presets.BEST
+    best = PRESETS["best"]
     with st.expander(f"Kiran's 92%: the '{best.title}' preset"):
         st.write(best.summary)
         if best.measured:
@@ -163,8 +173,6 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
                    "resized copies together; this also compares what the frozen base sees in each photo.")
         key = f"accuracy_near_{data_spec}_{seed}"
         if st.button("Look for near-duplicates", key="accuracy_near_button"):
-            from core.training.near_duplicates import split_keeping_near_duplicates_together
-
             with st.spinner("The frozen base looks at every photo once…"):
                 st.session_state[key] = split_keeping_near_duplicates_together(load_dataset(data_spec, seed))
         found = st.session_state.get(key)
@@ -176,8 +184,6 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
 
 
 def cleaning(result) -> None:
-    from core.photos import cleaning as clean
-
     cfg = result.config
     with st.expander("Clean your data: the photos the model finds hardest"):
         st.caption("Highest loss first (the model is most sure of another class), from train, validation and test. "
@@ -186,11 +192,11 @@ def cleaning(result) -> None:
         if st.button("Find the hardest photos", key="accuracy_clean_find"):
             with st.spinner("The trained model looks at every photo…"):
                 dataset = load_dataset(cfg.data, cfg.seed)
-                st.session_state[key] = (dataset, clean.highest_losses(result.model, dataset, cfg.image_size, GALLERY))
+                st.session_state[key] = (dataset, highest_losses(result.model, dataset, cfg.image_size, GALLERY))
         if key not in st.session_state:
             return
         dataset, rows = st.session_state[key]
-        if not clean.owns_photos(dataset):
+        if not owns_photos(dataset):
             st.info("These are the shared flowers: look, but they cannot be changed. Upload your own photos to clean them.")
         cols = st.columns(3)
         for i, row in enumerate(rows):
@@ -198,7 +204,7 @@ def cleaning(result) -> None:
                 st.image(thumbnails.thumbnail(row.path), width="stretch", caption=f"{row.split}: labelled {row.true}, model says "
                          f"{row.predicted} ({row.confidence:.0%})")
                 if row.editable:
-                    _photo_actions(clean, dataset, row, i)
+                    _photo_actions(dataset, row, i)
         if st.session_state.get("accuracy_cleaned"):
             st.success(f"You changed {st.session_state['accuracy_cleaned']} photo(s). Retrain and compare the new "
                        "run with the previous one in your runs below.")
@@ -209,18 +215,18 @@ def cleaning(result) -> None:
                 training_job.start("train", cfg)
 
 
-def _photo_actions(clean, dataset, row, i: int) -> None:
+def _photo_actions(dataset, row, i: int) -> None:
     others = [c for c in dataset.class_names if c != row.true]
     target = st.selectbox("Wrong label → move to", others, key=f"accuracy_move_to_{i}")
     left, right = st.columns(2)
     try:
         if left.button("Move", key=f"accuracy_move_{i}"):
-            clean.move_to_class(dataset, row.path, target)
+            move_to_class(dataset, row.path, target)
             _changed()
         if right.button("Remove", key=f"accuracy_remove_{i}"):
-            clean.remove_photo(dataset, row.path)
+            remove_photo(dataset, row.path)
             _changed()
-    except clean.CleaningError as problem:
+    except CleaningError as problem:
         st.error(str(problem))
 
 
@@ -241,7 +247,7 @@ def threshold(active, prediction) -> None:
 
     with st.expander("Say 'not sure' below a confidence you choose"):
         chosen = st.slider("Not sure below", 0, 99, 60, 5, format="%d%%", key="accuracy_threshold") / 100
-        answers, message = thresholds.decide(list(prediction.probabilities.values()), active.class_names, chosen)
+        answers, message = answer_or_not_sure(list(prediction.probabilities.values()), active.class_names, chosen)
         (st.success if answers else st.warning)(message)
         key = f"accuracy_curve_{active.key}"
         if key not in st.session_state and st.button("Measure the trade-off on the test photos", key="accuracy_measure"):
@@ -249,15 +255,13 @@ def threshold(active, prediction) -> None:
             data, seed = ((latest.config.data, latest.config.seed) if active.key.startswith("train-") and latest
                           else (TF_FLOWERS, 42))
             with st.spinner("The model answers every test photo…"):
-                from core.photos.cleaning import photo_probabilities
-
                 dataset = load_dataset(data, seed)
                 paths = dataset.paths("test")
                 probabilities, kept = photo_probabilities(active.model, paths, active.image_size)
                 labels = [dataset.splits["test"][i].label for i in kept]
-                st.session_state[key] = thresholds.confidence_curve(probabilities, labels)
+                st.session_state[key] = confidence_curve(probabilities, labels)
         points = st.session_state.get(key)
         if points:
             st.plotly_chart(charts.threshold_curve([p.as_dict() for p in points], chosen),
                             config=charts.PHONE_FRIENDLY, key="accuracy_threshold_chart")
-            st.write(thresholds.words(thresholds.point_at(points, chosen)))
+            st.write(threshold_words(point_at_threshold(points, chosen)))

@@ -72,7 +72,7 @@ def class_counts(rows: list[dict]) -> go.Figure:
 
 
 def compare_runs(rows: list[dict], metric: str = "val_accuracy") -> go.Figure:
-    """One line per run for ``metric`` (rows from ``core.training.history.curve_rows``): colour, dash and marker differ."""
+    """One line per run for ``metric`` (rows from ``core.training.curve_rows``): colour, dash and marker differ."""
     fig = go.Figure()
     runs = list(dict.fromkeys(r["run"] for r in rows))
     for i, run in enumerate(runs):
@@ -189,7 +189,7 @@ LAYER_STATES = {  # state -> (legend label, colour, bar pattern)
 
 def layer_bars(summary: dict) -> go.Figure:
     """One bar per base layer (log height = parameters), frozen / trainable by colour and pattern, then the
-    new head; ``summary`` from ``core.lesson.architecture.unfreeze_summary``."""
+    new head; ``summary`` from ``core.models.unfreeze_summary``."""
     rows, head = summary["layers"], summary["head"]
     fig = go.Figure()
     stub = 3  # layers without parameters get a small stub so they stay visible on the log scale

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.export import export_trained, model_bytes
-from core.export.model_card import agreement_text, difference_text
+from core.export import agreement_text, difference_text, export_trained, model_bytes
 from core.training import TrainResult
-from core.utils.safe_text import student_error
+from core.utils import student_error
 
 EXPORT_KEY = "export_latest"  # this panel's own: {"model": the exported model's key, "export": ExportFolder}
 

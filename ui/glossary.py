@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import inference
+from core.inference import heatmap_legend as heatmap_legend_image  # this module has its own heatmap_legend
 
 TERMS: dict[str, str] = {
     "top-1": "Top-1 accuracy: the share of test photos whose FIRST guess is right. (Top-5 would count a photo as "
@@ -57,6 +57,6 @@ def expander(terms: list[str], title: str = "📖 Words on this page") -> None:
 
 def heatmap_legend() -> None:
     """The Grad-CAM overlay's colour scale with words at both ends: colour alone never carries the meaning."""
-    st.image(inference.heatmap_legend(), width="stretch")
+    st.image(heatmap_legend_image(), width="stretch")
     st.caption("Colour scale of the heat map, left to right: ◀ hardly mattered (dark purple) · a little (teal) · "
                "mattered most (bright yellow) ▶")

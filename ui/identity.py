@@ -22,9 +22,9 @@ import time
 
 import streamlit as st
 
-from core.classroom.runner import service
-from core.classroom.store import LoginRefused, NicknameProblem, Student
-from core.training import history
+from core.classroom import LoginRefused, NicknameProblem, Student
+from core.classroom.runner import runner, saved_runs, store
+from core.training import add_run
 from ui import kiran, state
 
 TOKEN_PARAM = "s"
@@ -72,12 +72,12 @@ def current_student() -> Student | None:
         return student
     token = st.query_params.get(TOKEN_PARAM)
     if token:
-        student = service.store().student_for_token(token)
+        student = store().student_for_token(token)
         if student is not None:
             _attach(student, token)
             return student
     if not identity_required():
-        student = service.store().local_student()
+        student = store().local_student()
         _attach(student, None)
         return student
     return None
@@ -87,10 +87,10 @@ def _attach(student: Student, token: str | None) -> None:
     st.session_state[STUDENT_KEY] = student
     st.session_state[TOKEN_KEY] = token
     st.session_state.pop(KNOWN_RUNS_KEY, None)  # None: never mirrored from the store yet
-    failure = service.store().unseen_failure(student.id)
-    if failure and service.runner().job_for(student.id) is None:
+    failure = store().unseen_failure(student.id)
+    if failure and runner().job_for(student.id) is None:
         state.set_training_error(failure["error"])
-        service.store().mark_seen(student.id, failure["id"])
+        store().mark_seen(student.id, failure["id"])
 
 
 def require_student() -> Student:
@@ -118,7 +118,7 @@ def join_form() -> None:
                                  key="identity_nickname")
         if st.form_submit_button("Start", type="primary"):
             try:
-                student, code, token = service.store().join(nickname)
+                student, code, token = store().join(nickname)
             except NicknameProblem as problem:
                 st.error(str(problem))
             else:
@@ -130,7 +130,7 @@ def join_form() -> None:
         code = st.text_input("Your return code (four words)", type="password", key="identity_back_code")
         if st.form_submit_button("Come back"):
             try:
-                student, token = service.store().come_back(nickname, code, client=_client())
+                student, token = store().come_back(nickname, code, client=_client())
             except (LoginRefused, NicknameProblem) as problem:
                 st.error(str(problem))
             else:
@@ -218,7 +218,7 @@ def mark_known(run_ids) -> None:
 
 def sync_runs(student: Student) -> None:
     """Mirror the store's runs and quiz best into this tab's state when it holds fewer than the store."""
-    ids = service.store().run_ids(student.id)
+    ids = store().run_ids(student.id)
     known = st.session_state.get(KNOWN_RUNS_KEY)
     if known is not None and {run_id for run_id, _ in ids} <= known | pending_run_ids():
         return
@@ -228,10 +228,10 @@ def sync_runs(student: Student) -> None:
     runs = state.runs()
     runs.clear()
     latest, by_job = None, {}
-    for row, result in service.saved_runs(student.id):
+    for row, result in saved_runs(student.id):
         if row["id"] in pending:
             continue
-        history.add_run(runs, result, label=row["label"] or None, kind=row["kind"])
+        add_run(runs, result, label=row["label"] or None, kind=row["kind"])
         by_job.setdefault(row["job_id"], {})[row["kind"]] = result
         if row["kind"] == "transfer":
             latest = result
@@ -244,7 +244,7 @@ def sync_runs(student: Student) -> None:
 
 
 def _restore_quiz(student: Student) -> None:
-    attempts = service.store().quiz_attempts(student.id)
+    attempts = store().quiz_attempts(student.id)
     if attempts:
         best = max(attempts, key=lambda a: a["correct"])
         state.record_quiz_score(best["correct"], best["total"])
@@ -254,4 +254,4 @@ def save_quiz_attempt(answers: dict, correct: int, total: int) -> None:
     """The Quiz page calls this on every submitted attempt of the lesson's questions."""
     student = current_student()
     if student is not None:
-        service.store().add_quiz_attempt(student.id, answers, correct, total)
+        store().add_quiz_attempt(student.id, answers, correct, total)

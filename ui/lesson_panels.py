@@ -2,7 +2,7 @@
 app's code differs from the lesson's.
 
 Each panel is one function a page calls. Nothing here imports TensorFlow at module level (the Quiz and Concept
-pages stay TensorFlow-free); measurements run through ``core.engine`` in the background.
+pages stay TensorFlow-free); measurements run in the background.
 """
 
 from __future__ import annotations
@@ -11,11 +11,25 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.lesson import architecture, codegen, reference
-from core.lesson.claims import CLAIMS, LESSON_TRAIN_PHOTOS, claim_caption
+from core.lesson import (
+    CLAIMS,
+    LESSON_TRAIN_PHOTOS,
+    REFERENCE,
+    SCALING,
+    cached_measurement,
+    claim_caption,
+    control_lines,
+    emit_notebook,
+    emit_script,
+    reference_runner,
+    scaling_runner,
+    scaling_words,
+    settings_words,
+)
+from core.models import LESSON_HEAD_UNITS, unfreeze_summary
 from core.photos import TF_FLOWERS
-from core.training import TrainConfig
-from core.utils.stats import accuracy_interval, difference_from_accuracies
+from core.training import SHEAR_FACTORS, TrainConfig
+from core.utils import accuracy_interval, difference_from_accuracies
 from ui import state
 
 
@@ -40,7 +54,7 @@ def _measurements() -> tuple[dict[str, Measured], dict | None]:
     if kiran:
         found["scratch"] = Measured(float(kiran["scratch"]), None,
                                     f"your Kiran experiment ({kiran['size']} px, {kiran['epochs']} epochs)")
-    ref = reference.cached() if len(found) < len(CLAIMS) else None
+    ref = cached_measurement() if len(found) < len(CLAIMS) else None
     if ref:
         for key, figure in ref["figures"].items():
             found.setdefault(key, Measured(figure["test_accuracy"], figure["n_test"], "the reference run"))
@@ -60,24 +74,24 @@ def _measured_words(measured: Measured | None) -> str:
 @st.fragment(run_every=3)
 def _progress(name: str) -> None:
     """Live progress of one of the server's measurements (reruns itself every 3 s until it is done)."""
-    runner = reference.runner if name == reference.REFERENCE else reference.scaling_runner
+    runner = reference_runner if name == REFERENCE else scaling_runner
     if runner.running:
         progress = runner.progress
         st.progress(progress.fraction if progress else 0.0, text=progress.message if progress else "Starting…")
     elif runner.error:
         st.error(f"The measurement failed: {runner.error}")
-    elif reference.cached(name) is not None:
+    elif cached_measurement(name) is not None:
         st.success("Measured. Open another page and come back (or reload) to see the figures.")
 
 
 def _reference_button(key: str) -> None:
-    runner = reference.runner
+    runner = reference_runner
     if not runner.running and st.button("Measure the reference on this server (once for everyone: 5 to 30 minutes, "
                                         "depending on how busy it is)", key=f"{key}_reference_start"):
         runner.start()
     if runner.running or runner.error:
-        _progress(reference.REFERENCE)
-    st.caption(f"Reference settings: {reference.settings_words()}")
+        _progress(REFERENCE)
+    st.caption(f"Reference settings: {settings_words()}")
 
 
 def claims_beside_measurements(key: str) -> None:
@@ -116,21 +130,21 @@ def show_code_of_run(cfg: TrainConfig) -> None:
                    "and run `python transfer_learning.py PHOTOS_FOLDER`. Comments marked LESSON: say where it "
                    "differs from the lesson's Colab code, and why.")
         try:
-            script = codegen.emit_script(cfg, data_dir)
+            script = emit_script(cfg, data_dir)
         except ValueError as problem:
             st.warning(f"No code for these settings: {problem}.")
             return
-        st.dataframe(codegen.control_lines(cfg), hide_index=True, key="code_controls")
+        st.dataframe(control_lines(cfg), hide_index=True, key="code_controls")
         left, right = st.columns(2)
         left.download_button("Download .py", script, "transfer_learning.py", "text/x-python", key="code_py")
-        right.download_button("Download notebook (.ipynb)", codegen.emit_notebook(cfg, data_dir),
+        right.download_button("Download notebook (.ipynb)", emit_notebook(cfg, data_dir),
                               "transfer_learning.ipynb", "application/x-ipynb+json", key="code_ipynb")
         st.code(script, language="python", line_numbers=True)
 
 
 # ------------------------------------------------------------------- where the app differs from the lesson
 SHEAR_CHOICES = {
-    "visible": f"visible: up to {codegen.SHEAR_FACTORS['visible']:.0%} of the image (about 5.7°)",
+    "visible": f"visible: up to {SHEAR_FACTORS['visible']:.0%} of the image (about 5.7°)",
     "lesson": "the lesson's shear_range=0.1: 0.1 degrees (too small to see)",
 }
 
@@ -146,7 +160,7 @@ def shear_choice(enabled: bool, key: str = "train_aug_shear_amount") -> str:
 
 
 def _scaling_measurement() -> None:
-    found = reference.cached(reference.SCALING)
+    found = cached_measurement(SCALING)
     if found:
         figures = found["figures"]
         left, right = st.columns(2)
@@ -160,21 +174,21 @@ def _scaling_measurement() -> None:
                                            figures["model"]["test_accuracy"], figures["model"]["n_test"])
         st.caption(f"{check.words} Measured on this server {found['computed_at']}: {found['settings']}")
         return
-    runner = reference.scaling_runner
+    runner = scaling_runner
     if not runner.running and st.button("Measure both scalings on this server (once for everyone, a few minutes)",
                                         key="differences_scaling_start"):
         runner.start()
     if runner.running or runner.error:
-        _progress(reference.SCALING)
-    st.caption(reference.scaling_words())
+        _progress(SCALING)
+    st.caption(scaling_words())
 
 
 def differences(cfg: TrainConfig) -> None:
     """One short panel: each place the app's code differs from the lesson's, why, and a measurement where one
     can be made here."""
-    summary = architecture.unfreeze_summary(0)  # the lesson's model: MobileNetV2, 5 classes, Dense(128)
+    summary = unfreeze_summary(0)  # the lesson's model: MobileNetV2, 5 classes, Dense(128)
     head = summary["head"]
-    units = architecture.LESSON_HEAD_UNITS
+    units = LESSON_HEAD_UNITS
     dense = next(row["params"] for row in head if row["type"] == "Dense")
     features = (dense - units) // units  # Dense(units) on F features has F × units weights + units biases
     with st.expander("🔧 Where this app differs from the lesson's code, and why"):

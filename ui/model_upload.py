@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.inference import load_trained_model
-from core.inference.model_file import MAX_MODEL_BYTES, MB
-from core.utils.safe_text import student_error
+from core.inference import MAX_MODEL_BYTES, MB, load_trained_model
+from core.utils import student_error
 from core.utils.safe_text import as_text
 
 UPLOAD_WIDGET = "predict_model_upload"

@@ -50,7 +50,7 @@ def set_latest_result(result: TrainResult) -> None:
 
 
 def runs() -> list[RunRecord]:
-    """This session's runs, oldest first (the list itself: ``core.training.history.add_run`` appends to it)."""
+    """This session's runs, oldest first (the list itself: ``core.training.add_run`` appends to it)."""
     return st.session_state.setdefault(RUNS, [])
 
 

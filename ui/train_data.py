@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.photos import TF_FLOWERS, DatasetError, load_dataset
-from core.photos.report import check_folder, report_to_csv, skipped_to_csv
-from core.photos.upload import UploadError
+from core.photos import TF_FLOWERS, DatasetError, UploadError, check_folder, load_dataset, report_to_csv, skipped_to_csv
 from ui import charts, own_photos, state, thumbnails
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"

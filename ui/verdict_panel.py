@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.lesson.verdict import Needs, decide
+from core.lesson import Needs, decide
 
 BUDGETS_MB = [2, 5, 10, 20, 50, 100, 200, 600]  # a log-like scale: from a slim MobileNet to all of VGG16
 SLOWDOWNS = [1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0]

@@ -8,5 +8,7 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
     "disk_space": ["CANNOT_SAVE", "ServerCannotSave", "space_banner"],
     "join": ["join_urls", "qr_png"],
+    "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
+    "join": ["join_urls", "qr_png"],
     "store": ["LoginRefused", "NicknameProblem", "Student"],
 })

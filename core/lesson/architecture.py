@@ -24,7 +24,7 @@ from core.models.layer_table import (
     TABLE_KEY,
     TABLE_SIZE,
     build_layer_table,
-    layer_table,
+    read_layer_table,
     render_table,
     table_differences,
     write_layer_table,
@@ -34,7 +34,7 @@ from core.models.unfreeze_sums import LESSON_CLASSES, LESSON_HEAD_UNITS, head_ro
 __all__ = [
     "FAST_MS", "FEATURE_LAYER", "INPUT_LAYER_NAME", "LESSON_CLASSES", "LESSON_HEAD_UNITS", "PHONE_MB", "TABLE_FILE",
     "TABLE_KEY", "TABLE_SIZE", "FeatureMaps", "base_table", "build_layer_table", "first_layer_feature_maps",
-    "head_rows", "layer_table", "main", "measure_latency", "render_table", "sample_flowers", "table_differences",
+    "head_rows", "main", "measure_latency", "read_layer_table", "render_table", "sample_flowers", "table_differences",
     "unfreeze_summary", "write_layer_table",
 ]
 

@@ -41,7 +41,7 @@ def build_layer_table(base=None) -> dict:
     bottleneck blocks with the same number of output channels; 0 is the input and stem, the last
     stage is the 1x1 conv "top".
     """
-    import keras  # only when regenerating the table: reading it (``layer_table``) needs no TensorFlow
+    import keras  # only when regenerating the table: reading it (``read_layer_table``) needs no TensorFlow
 
     if base is None:
         base, _ = models.build_base(TABLE_KEY, TABLE_SIZE, pretrained=False)
@@ -130,6 +130,6 @@ def cached_table(path: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def layer_table(path: Path = TABLE_FILE) -> dict:
+def read_layer_table(path: Path = TABLE_FILE) -> dict:
     """The committed MobileNetV2 layer table (no TensorFlow). A copy: callers may change it."""
     return copy.deepcopy(cached_table(str(path)))

@@ -17,13 +17,12 @@ from pathlib import Path
 from core.photos.datasets import SPLITS, Dataset, DatasetError, SkippedFile, file_digest, load_folder
 from core.photos.images import upright_size
 from core.photos.upload import REASON_HIDDEN
-from core.utils.safe_text import hide_paths
+from core.utils.safe_text import csv_cell, hide_paths
 from core.utils.wording import join_words
 
 TINY_PIXELS = 64  # photos narrower or lower than this get blown up into a blur
 DUPLICATE_PREFIX = "duplicate of"
 _DUPLICATE_ACROSS = "duplicate of a photo already in"
-_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -341,19 +340,12 @@ def check_folder(
     return dataset, report, None
 
 
-def _cell(value) -> str | int:
-    """Spreadsheet apps run cells starting with "=" as formulas: a folder name must stay text."""
-    if isinstance(value, str) and value.startswith(_CSV_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _to_csv(header: list[str], rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return buffer.getvalue()
 
 

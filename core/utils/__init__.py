@@ -7,7 +7,8 @@ from core.utils.lazy import public_names
 
 __getattr__, __dir__, __all__ = public_names(__name__, {
     "paths": ["PROJECT_ROOT", "bundle_root", "cache_root"],
-    "safe_text": ["UnsafeName", "hide_paths", "name_problem", "normalise_name", "student_error", "visible"],
+    "safe_text": ["UnsafeName", "as_text", "csv_cell", "hide_paths", "name_problem", "normalise_name",
+                  "student_error", "visible"],
     "stats": ["accuracy_interval", "difference_from_accuracies", "summary_fields"],
     "wording": ["join_words"],
 })

@@ -150,3 +150,25 @@ def student_error(error: BaseException) -> str:
                                                                    "UnsafeName"}:
         return hide_paths(str(error))  # already written for a student
     return hide_paths(f"{type(error).__name__}: {error}")
+
+
+# Every ASCII punctuation character can be backslash-escaped in Markdown (CommonMark), which also covers
+# Streamlit's own syntax: :red[...] colours, :emoji: codes, $LaTeX$, [links](...) and ![images](...).
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def as_text(value) -> str:
+    """``value`` (a nickname, class or file name a student typed) for st.markdown, captions, messages and
+    labels: shown exactly as typed, never as Markdown or HTML, on one line."""
+    text = " ".join(str(value).splitlines())
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell for a CSV a spreadsheet will open: text starting like a formula (``=HYPERLINK(...)``) stays text."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_START):
+        return "'" + value
+    return value
