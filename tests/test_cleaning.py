@@ -132,10 +132,10 @@ def test_threshold_curve_is_monotone_in_coverage():
 
 def test_threshold_words_and_decision():
     points = threshold.confidence_curve([[0.9, 0.1], [0.55, 0.45], [0.3, 0.7]], [0, 1, 1])
-    at = threshold.point_at(points, 0.6)
+    at = threshold.point_at_threshold(points, 0.6)
     assert (at.answered, at.correct) == (2, 2)
-    assert "answer 2 of 3 test photos" in threshold.words(at) and "other 1" in threshold.words(at)
-    assert threshold.decide([0.55, 0.45], ["a", "b"], 0.6)[0] is False
-    assert threshold.decide([0.75, 0.25], ["a", "b"], 0.6) == (True, "a (75%, at or above your 60% threshold).")
+    assert "answer 2 of 3 test photos" in threshold.threshold_words(at) and "other 1" in threshold.threshold_words(at)
+    assert threshold.answer_or_not_sure([0.55, 0.45], ["a", "b"], 0.6)[0] is False
+    assert threshold.answer_or_not_sure([0.75, 0.25], ["a", "b"], 0.6) == (True, "a (75%, at or above your 60% threshold).")
     with pytest.raises(ValueError):
         threshold.confidence_curve([[0.5, 0.5]], [0, 1])

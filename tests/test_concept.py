@@ -189,7 +189,7 @@ def test_lesson_figures_are_labelled_as_its_claims_with_conditions():
     for claim in CLAIMS:
         assert f"Lesson's claim: **{claim.figure}**" in text
     assert "Colab T4 GPU" in text and f"{LESSON_TRAIN_PHOTOS:,}" in text and "30 epochs" in text
-    if reference.cached() is None:  # nothing measured yet: no figure pretends to be one, and it can be measured
+    if reference.cached_measurement() is None:  # nothing measured yet: no figure pretends to be one, and it can be measured
         assert set(_claim_tiles(at).values()) == {"—"}
         assert at.button(key="concept_reference_start")
 

@@ -34,7 +34,7 @@ def test_no_flowers_means_no_reference_and_no_download(monkeypatch, tmp_path):
     monkeypatch.setenv("TLL_OFFLINE_BUNDLE", str(tmp_path / "nothing"))
     reference._key_memo.clear()
     assert reference.current_key() is None
-    assert reference.cached() is None
+    assert reference.cached_measurement() is None
     reference._key_memo.clear()
 
 
@@ -55,7 +55,7 @@ def test_the_key_follows_the_settings_and_the_photos(tiny_reference, monkeypatch
 
 @pytest.mark.slow
 def test_computed_once_then_read_from_the_cache(tiny_reference):
-    assert reference.cached() is None
+    assert reference.cached_measurement() is None
     seen = []
     result = reference.compute(Callbacks(on_progress=lambda p: seen.append(p.fraction)))
     assert set(result["figures"]) == {"scratch", "phase1", "phase2"}
@@ -64,7 +64,7 @@ def test_computed_once_then_read_from_the_cache(tiny_reference):
         assert figure["n_test"] == result["counts"]["test"] > 0
     assert result["counts"]["train"] + result["counts"]["val"] + result["counts"]["test"] == 36
     assert seen and max(seen) <= 1.0 and seen == sorted(seen)  # one progress bar for both parts
-    assert reference.cached() == json.loads(json.dumps(result))
+    assert reference.cached_measurement() == json.loads(json.dumps(result))
 
     # A fresh process finds it on disk, without TensorFlow.
     code = textwrap.dedent(
@@ -74,7 +74,7 @@ def test_computed_once_then_read_from_the_cache(tiny_reference):
         from core.lesson import reference
         reference.TRANSFER = replace(reference.TRANSFER, image_size=96, epochs1=1, epochs2=1, unfreeze=5)
         reference.SCRATCH = replace(reference.SCRATCH, image_size=96, epochs1=1)
-        found = reference.cached()
+        found = reference.cached_measurement()
         print(json.dumps({"figures": found and found["figures"], "tensorflow": "tensorflow" in sys.modules}))
         """
     )
@@ -93,4 +93,4 @@ def test_the_background_runner_runs_once_and_reports_progress(tiny_reference):
     runner.thread.join(timeout=600)
     assert not runner.running and runner.error is None
     assert runner.progress is not None and runner.progress.fraction > 0.5
-    assert reference.cached() is not None
+    assert reference.cached_measurement() is not None

@@ -10,5 +10,7 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "join": ["join_urls", "qr_png"],
     "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
     "join": ["join_urls", "qr_png"],
+    "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
+    "join": ["join_urls", "qr_png"],
     "store": ["LoginRefused", "NicknameProblem", "Student"],
 })

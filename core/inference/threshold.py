@@ -57,13 +57,13 @@ def confidence_curve(probabilities, labels, thresholds=DEFAULT_THRESHOLDS) -> li
     return points
 
 
-def point_at(points: list[ThresholdPoint], threshold: float) -> ThresholdPoint:
+def point_at_threshold(points: list[ThresholdPoint], threshold: float) -> ThresholdPoint:
     """The measured point for ``threshold`` (the nearest measured one not above it)."""
     below = [p for p in points if p.threshold <= threshold + 1e-9]
     return below[-1] if below else points[0]
 
 
-def words(point: ThresholdPoint, what: str = "test photos") -> str:
+def threshold_words(point: ThresholdPoint, what: str = "test photos") -> str:
     if point.total == 0:
         return f"No {what} to measure the threshold on."
     skipped = point.total - point.answered
@@ -75,7 +75,7 @@ def words(point: ThresholdPoint, what: str = "test photos") -> str:
             f"{interval.high:.0%}); about the other {skipped} it would say 'not sure'.")
 
 
-def decide(probabilities, class_names: list[str], threshold: float) -> tuple[bool, str]:
+def answer_or_not_sure(probabilities, class_names: list[str], threshold: float) -> tuple[bool, str]:
     """``(answers, message)`` for one photo under the student's threshold."""
     p = np.asarray(probabilities, dtype=np.float64).ravel()
     best = int(p.argmax())

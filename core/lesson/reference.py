@@ -123,7 +123,7 @@ def current_key(name: str = REFERENCE) -> str | None:
     return cache_key(fingerprint, name) if fingerprint else None
 
 
-def cached(name: str = REFERENCE) -> dict | None:
+def cached_measurement(name: str = REFERENCE) -> dict | None:
     """The measurement made earlier for these photos and settings, or ``None``."""
     try:
         key = current_key(name)
@@ -257,7 +257,7 @@ class _Runner:
         self.progress = progress
 
 
-runner = _Runner()  # the reference run
+reference_runner = _Runner()  # the reference run
 scaling_runner = _Runner(lambda callbacks: compute_scaling(callbacks))  # −1…1 against / 255
 
 
@@ -266,7 +266,7 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="measure again even if a cached result exists")
     args = parser.parse_args(argv)
     config.quiet_tensorflow_logs()
-    result = None if args.force else cached()
+    result = None if args.force else cached_measurement()
     if result is None:
         def print_progress(p: Progress) -> None:
             print(f"{p.fraction:6.1%} {p.message}", file=sys.stderr, flush=True)

@@ -9,6 +9,6 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "paths": ["PROJECT_ROOT", "bundle_root", "cache_root"],
     "safe_text": ["UnsafeName", "as_text", "csv_cell", "hide_paths", "name_problem", "normalise_name",
                   "student_error", "visible"],
-    "stats": ["accuracy_interval", "difference_from_accuracies", "summary_fields"],
+    "stats": ["accuracy_interval", "difference_from_accuracies", "interval_words", "small_test_warning", "summary_fields"],
     "wording": ["join_words"],
 })

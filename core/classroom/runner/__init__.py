@@ -1,13 +1,15 @@
 """Trainings of a shared server, each in its own worker process, through one queue.
 
-``core.classroom.runner.service`` is what the app uses (``start_training``, ``runner()``, ``store()``); the scheduler
-(``Runner``) keeps the queue and its rules; a backend (``LocalProcessBackend`` today, a cluster later) runs
-``core.classroom.runner.worker``, which trains through ``core.engine`` and nothing else.
+The app uses the names below: ``start_training`` queues a job, ``runner()`` is the server's one scheduler
+(``Runner``: the queue and its rules), ``store()`` its one ``Store`` and ``saved_runs`` a student's finished runs.
+A backend (``LocalProcessBackend`` by default) runs ``core.classroom.runner.worker`` for each job.
 """
 
-from core.classroom.runner.backend import Backend, LocalProcessBackend, WorkerHandle
-from core.classroom.runner.results import ModelCache, SavedResult, result_from_summary
-from core.classroom.runner.scheduler import AlreadyTraining, Job, JobState, Runner
+from core.utils.lazy import public_names
 
-__all__ = ["AlreadyTraining", "Backend", "Job", "JobState", "LocalProcessBackend", "ModelCache", "Runner",
-           "SavedResult", "WorkerHandle", "result_from_summary"]
+__getattr__, __dir__, __all__ = public_names(__name__, {
+    "backend": ["Backend", "LocalProcessBackend", "WorkerHandle"],
+    "results": ["ModelCache", "SavedResult", "result_from_summary"],
+    "scheduler": ["AlreadyTraining", "Job", "JobState", "Runner"],
+    "service": ["runner", "saved_runs", "start_training", "store"],
+})
