@@ -11,9 +11,9 @@ from core.training.nested_cv import nested_crossval
 
 def _nearest_mean_scorer(features: dict[str, np.ndarray], labels: np.ndarray, calls: list | None = None):
     """Nearest class mean on the named feature set: a tiny classifier with nothing to tune."""
-    def fit_score(name, train, test):
+    def fit_score(name, train, test, pool):
         if calls is not None:
-            calls.append((name, set(train.tolist()), set(test.tolist())))
+            calls.append((name, set(train.tolist()), set(test.tolist()), set(pool.tolist())))
         x = features[name]
         means = np.stack([x[train][labels[train] == c].mean(axis=0) for c in np.unique(labels)])
         guesses = np.argmin(((x[test][:, None, :] - means[None]) ** 2).sum(-1), axis=1)
@@ -38,7 +38,7 @@ def test_the_informative_candidate_wins_every_outer_fold_and_scores_as_plain_cv_
     # with the choice always the same, each outer score is that candidate fitted on the outer training rows
     for fold, accuracy in enumerate(result.outer_accuracies):
         train, test = np.flatnonzero(result.outer_folds != fold), np.flatnonzero(result.outer_folds == fold)
-        assert accuracy == fit_score("signal", train, test)
+        assert accuracy == fit_score("signal", train, test, train)
     assert result.mean == pytest.approx(np.mean(result.outer_accuracies))
     assert result.mean > 0.9
     assert all(means["signal"] > means["noise"] for means in result.inner_means)
@@ -69,11 +69,11 @@ def test_the_inner_choosing_never_sees_the_outer_test_fold():
     for fold in range(3):
         outer_test = set(np.flatnonzero(result.outer_folds == fold).tolist())
         block = calls[fold * per_outer:(fold + 1) * per_outer]
-        for _name, train, test in block[:-1]:
-            assert not (train | test) & outer_test
-            assert train | test == everything - outer_test and not train & test
-        name, train, test = block[-1]
-        assert name == result.chosen[fold] and test == outer_test and train == everything - outer_test
+        for _name, train, test, pool in block[:-1]:
+            assert not (train | test | pool) & outer_test
+            assert train | test == pool == everything - outer_test and not train & test
+        name, train, test, pool = block[-1]
+        assert name == result.chosen[fold] and test == outer_test and train == pool == everything - outer_test
     for pair in range(len(labels) // 2):  # a pair of near-duplicates never straddles an outer fold
         assert result.outer_folds[2 * pair] == result.outer_folds[2 * pair + 1]
 
@@ -81,3 +81,37 @@ def test_the_inner_choosing_never_sees_the_outer_test_fold():
 def test_no_candidates_is_an_error():
     with pytest.raises(ValueError, match="at least one candidate"):
         nested_crossval(np.array([0, 1] * 5), [], lambda *_: 0.0)
+
+
+def _synthetic_photo_features(n_per_class: int = 12, seed: int = 0):
+    """Five classes, the preset's four views, tiny layer widths: features where the class shows in every view."""
+    from core.training import presets
+    from core.training.preset_choices import PhotoFeatures
+
+    rng = np.random.default_rng(seed)
+    widths = [[2, 2, 2, 3], [1, 1, 1, 3]]
+    labels = np.repeat(np.arange(5), n_per_class)
+    centres = rng.normal(size=(5, sum(map(sum, widths)))) * 0.6  # overlapping classes: accuracies well below 1
+    views = {v: centres[labels] + rng.normal(size=(len(labels), centres.shape[1]))
+             for v in ("plain", "flip", "crop", "aug0")}
+    return PhotoFeatures(presets.BEST, views, widths, labels, 5)
+
+
+def test_the_choice_scorer_is_the_presets_own_head_when_the_pool_is_the_training_part():
+    from core.training import presets
+    from core.training.preset_choices import ABLATION_CHOICES, choice_scorer, sliced
+
+    features = _synthetic_photo_features()
+    fit_score = choice_scorer(features, ABLATION_CHOICES, seed=0)
+    rng = np.random.default_rng(1)
+    order = rng.permutation(len(features.labels))
+    train, test = np.sort(order[:40]), np.sort(order[40:])
+    for choice in ABLATION_CHOICES:
+        preset, test_views, train_views, widths = sliced(features, choice)
+        head = presets.fit_head(preset, [v[train] for v in train_views], features.labels[train], 5, widths,
+                                calibrate=False)
+        expected = float((head.probabilities([v[test] for v in test_views]).argmax(1)
+                          == features.labels[test]).mean())
+        print(choice.name, expected)
+        assert 0.2 < expected < 1
+        assert fit_score(choice.name, train, test, train) == pytest.approx(expected), choice.name

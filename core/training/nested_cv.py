@@ -7,7 +7,9 @@ the remaining photos only, and the winner is trained on those remaining photos a
 outer fold. The outer scores estimate how well "choose by cross-validation, then train" does on photos that
 took no part in the choice.
 
-Plain NumPy: ``fit_score(candidate, train_rows, test_rows) -> accuracy`` does the training and scoring.
+Plain NumPy: ``fit_score(candidate, train_rows, test_rows, pool_rows) -> accuracy`` does the training and
+scoring. ``pool_rows`` are the rows the choosing may look at (the outer training part): a scorer may use their
+features without labels, e.g. to standardise once for all inner folds; the outer fold is never among them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from core.training.crossval import fold_ids
 from core.utils import stats
 
-FitScore = Callable[[str, np.ndarray, np.ndarray], float]
+FitScore = Callable[[str, np.ndarray, np.ndarray, np.ndarray], float]
 
 
 @dataclass
@@ -61,11 +63,11 @@ def nested_crossval(labels, candidates: Sequence[str], fit_score: FitScore, k_ou
         inner = fold_ids(labels[train], k_inner, seed + 1000 + fold, None if groups is None else groups[train])
         means = {}
         for name in candidates:
-            scores = [fit_score(name, train[inner != part], train[inner == part]) for part in range(k_inner)]
+            scores = [fit_score(name, train[inner != part], train[inner == part], train) for part in range(k_inner)]
             means[name] = float(np.mean(scores))
         best = max(candidates, key=lambda name: means[name])  # max keeps the first of equal values
         result.inner_means.append(means)
         result.chosen.append(best)
-        result.outer_accuracies.append(float(fit_score(best, train, test)))
+        result.outer_accuracies.append(float(fit_score(best, train, test, train)))
         result.outer_sizes.append(len(test))
     return result

@@ -76,16 +76,52 @@ def sliced(features: PhotoFeatures, choice: Choice):
 
 
 def choice_scorer(features: PhotoFeatures, choices: tuple[Choice, ...], seed: int = 0):
-    """``fit_score(name, train_rows, test_rows) -> accuracy`` for ``core.training.nested_cv``: the exact linear
-    head of the named choice fitted on the train rows, scored on the test rows (temperature skipped: it never
-    changes which class wins)."""
-    by_name = {choice.name: sliced(features, choice) for choice in choices}
-    labels = features.labels
+    """``fit_score(name, train_rows, test_rows, pool_rows) -> accuracy`` for ``core.training.nested_cv``.
 
-    def fit_score(name: str, train: np.ndarray, test: np.ndarray) -> float:
-        preset, test_views, train_views, widths = by_name[name]
-        head = presets.fit_head(preset, [v[train] for v in train_views], labels[train], features.n_classes, widths,
-                                seed, calibrate=False)
-        return float((head.probabilities([v[test] for v in test_views]).argmax(1) == labels[test]).mean())
+    The same exact ridge head as ``presets.fit_head`` (temperature skipped: it never changes which class wins),
+    arranged for many fits: the rows are standardised on the pool (the outer training part: features only, no
+    labels, never the outer fold) and one Gram matrix of the pool serves every inner fold and every ridge
+    strength of a choice. When the pool is the training part itself (the outer fit), this is ``fit_head``."""
+    by_name = {choice.name: (choice, sliced(features, choice)) for choice in choices}
+    labels = features.labels
+    prepared: dict = {}
+
+    def fit_score(name: str, train: np.ndarray, test: np.ndarray, pool: np.ndarray | None = None) -> float:
+        choice, (preset, test_views, train_views, widths) = by_name[name]
+        pool = train if pool is None else pool
+        key = (replace(choice, name="", ridge=0.0), pool.tobytes())
+        if key not in prepared:
+            if len(prepared) >= 2:  # the choices come one after another: keep the memory of two Gram matrices
+                prepared.pop(next(iter(prepared)))
+            prepared[key] = _Pool(preset, [v[pool] for v in train_views], widths, pool)
+        return prepared[key].accuracy(train, test, [v[test] for v in test_views], labels, features.n_classes,
+                                      choice.ridge)
 
     return fit_score
+
+
+class _Pool:
+    """Standardised rows of every (pool photo, training view) and their Gram matrix."""
+
+    def __init__(self, preset: presets.Preset, views: list[np.ndarray], widths: list[list[int]], pool: np.ndarray):
+        stacked = np.concatenate(views).astype(np.float64)
+        self.mean, sd = stacked.mean(axis=0), stacked.std(axis=0) + 1e-6
+        self.scale = presets._block_weights(preset, widths) / sd
+        self.rows = ((stacked - self.mean) * self.scale).astype(np.float32)  # row r = pool photo r % n, view r // n
+        self.gram = self.rows @ self.rows.T
+        self.n, self.k = len(pool), len(views)
+        self.position = {photo: i for i, photo in enumerate(pool.tolist())}
+
+    def accuracy(self, train: np.ndarray, test: np.ndarray, test_views: list[np.ndarray], labels: np.ndarray,
+                 n_classes: int, ridge: float) -> float:
+        at = np.array([self.position[photo] for photo in train.tolist()])
+        picked = np.concatenate([at + v * self.n for v in range(self.k)])
+        targets = np.eye(n_classes)[labels[train]] * 2 - 1
+        offset = targets.mean(axis=0)
+        right = np.tile(targets - offset, (self.k, 1))
+        system = self.gram[np.ix_(picked, picked)].astype(np.float64) + ridge * np.eye(len(picked))
+        alpha = np.linalg.solve(system.astype(np.float32), right.astype(np.float32)).astype(np.float64)
+        weights = self.rows[picked].T.astype(np.float64) @ alpha
+        scores = [((v.astype(np.float64) - self.mean) * self.scale) @ weights + offset for v in test_views]
+        probabilities = np.mean([presets._softmax(z) for z in scores], axis=0)
+        return float((probabilities.argmax(1) == labels[test]).mean())
