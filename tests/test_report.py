@@ -350,7 +350,8 @@ def test_small_imbalanced_tiny_and_missing_classes_get_advice(tmp_path):
     ]
     report.warnings = [w for w in report.warnings if w.kind != "near-duplicates"]
     assert report.warnings[0].advice == (
-        "Aim for at least 10 (better 30 or more) photos per class, so the model sees enough variety."
+        "The lesson's advice for transfer learning is 100–200 photos per class; below 10 the model sees almost no "
+        "variety."
     )
     assert "guess 'daisy' too often" in report.warnings[1].advice
     assert report.warnings[3].advice == (

@@ -289,7 +289,8 @@ def dataset_report(
         advice(Advice(
             "small-class",
             f"'{name}' has only {_plural(totals[name], 'photo')}.",
-            f"Aim for at least {small_class} (better 30 or more) photos per class, so the model sees enough variety.",
+            f"The lesson's advice for transfer learning is 100–200 photos per class; below {small_class} the model "
+            "sees almost no variety.",
         ))
     filled = {n: t for n, t in totals.items() if t > 0}
     if len(filled) >= 2:
