@@ -17,6 +17,7 @@ import streamlit as st
 from core.classroom import best_run_rows, join_urls, qr_png, quiz_csv, quiz_per_question, runs_csv, teacher_gate
 from core.classroom.runner import AlreadyTraining, service
 from ui import identity, teacher_session
+from ui.class_map_panel import class_map_panel
 
 REFRESH_S = 3.0
 SECRET_SHOWN_S = 30.0  # a new return code disappears by itself after this long (or at "Hide it")
@@ -189,6 +190,8 @@ def live() -> None:
     new_code_section(class_store)
     quiz_section(class_store)
     runs_section(class_store)
+    st.subheader("The class's hyperparameter map")
+    class_map_panel(names=True, key="teacher_class_map", live=False)
     st.caption(f"Updated {time.strftime('%H:%M:%S')} (every {REFRESH_S:g} s).")
 
 

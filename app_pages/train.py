@@ -13,6 +13,7 @@ import streamlit as st
 from ui import (
     accuracy_panels,
     glossary,
+    identity,
     kiran,
     lesson_panels,
     run_history,
@@ -22,6 +23,7 @@ from ui import (
     train_settings,
     training_job,
 )
+from ui.class_map_panel import class_map_panel
 
 st.title("🏋️ Train your classifier")
 st.caption("Phase 1 trains a new head on a frozen ImageNet base. Phase 2 unfreezes the top layers and "
@@ -66,4 +68,7 @@ kiran.show()
 run_history.show()
 lesson_panels.show_code_of_run(cfg)
 glossary.expander(["epoch", "learning rate", "frozen / trainable", "fine-tuning", "augmentation", "preprocessing",
+with st.expander("🗺️ The class's runs: what each setting gave", expanded=False):
+    you = identity.current_student()
+    class_map_panel(you.id if you else None)
                    "BatchNorm", "confusion matrix", "validation / test photos", "95% interval"])

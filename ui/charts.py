@@ -272,3 +272,30 @@ def threshold_curve(points: list[dict], chosen: float | None = None) -> go.Figur
     fig.update_xaxes(title="say 'not sure' below this confidence", tickformat=".0%", range=[0, 1])
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     return _layout(fig, "What a threshold costs (test photos)", height=340)
+
+
+def class_map(points: list, teacher: bool = False) -> go.Figure:
+    """The class's runs (``core.classroom.class_map.MapPoint``): one row per setting, test accuracy with its 95%
+    interval as a bar; the viewer's own runs as large blue diamonds, everyone else's as small grey circles."""
+    labels = list(dict.fromkeys(p.label for p in sorted(points, key=lambda p: (p.varies, p.label))))
+    fig = go.Figure()
+    groups = (("others", [p for p in points if not p.mine], colours.GREY, "circle", 9),
+              ("yours", [p for p in points if p.mine], colours.BLUE, "diamond", 14))
+    for name, group, colour, symbol, size in groups:
+        if not group:
+            continue
+        hover = [f"{p.who or 'a classmate'}: {p.accuracy:.1%} ({p.low:.0%}–{p.high:.0%}, {p.n} test photos)"
+                 + (" · reused" if p.reused else "") for p in group]
+        fig.add_trace(go.Scatter(
+            x=[p.accuracy for p in group], y=[p.label for p in group], mode="markers",
+            name=name if not teacher else ("runs" if name == "others" else name),
+            marker=dict(color=colour, symbol=symbol, size=size, line=dict(width=1, color=colours.BLACK)),
+            error_x=dict(type="data", symmetric=False, array=[p.high - p.accuracy for p in group],
+                         arrayminus=[p.accuracy - p.low for p in group], color=colour, thickness=1.5),
+            text=hover, hovertemplate="%{text}<extra></extra>"))
+    low = min((p.low for p in points), default=0.5)
+    fig.update_xaxes(title="test accuracy (bar: 95% interval)", tickformat=".0%", range=[max(0.0, low - 0.05), 1.0])
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True, tickfont=dict(size=11))
+    fig = _layout(fig, "The class's runs: what each setting gave", height=max(260, 90 + 34 * len(labels)))
+    fig.update_layout(hovermode="closest")
+    return fig
