@@ -39,15 +39,13 @@ def join_panel() -> None:
 
 
 def class_map() -> None:
-    """The class's hyperparameter map, drawn by ``ui.class_map.projector_map`` once that module exists."""
+    """The class's hyperparameter map (``ui.class_map_panel``, once it exists), anonymous: no names here."""
     try:
-        module = importlib.import_module("ui.class_map")
-    except ModuleNotFoundError:
+        panel = importlib.import_module("ui.class_map_panel").class_map_panel
+    except (ModuleNotFoundError, AttributeError):
         return
-    draw = getattr(module, "projector_map", None)
-    if draw is not None:
-        st.subheader("The class's settings and what they scored")
-        draw()
+    st.subheader("The class's settings and what they scored")
+    panel(None, names=False, key="projector_map")
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -67,9 +65,9 @@ def live() -> None:
                      hide_index=True, width="stretch",
                      column_config={"right %": st.column_config.ProgressColumn(min_value=0, max_value=100,
                                                                                 format="%d%%")})
-    class_map()
     st.caption(f"Updated {time.strftime('%H:%M:%S')}.")
 
 
 join_panel()
 live()
+class_map()  # redraws itself (its own fragment)

@@ -36,6 +36,8 @@ data_spec = train_data.photos_section(seed)
 accuracy_panels.near_duplicates(data_spec, seed)  # F: near-duplicate photos
 
 st.subheader("2 · Settings")
+followed = training_job.running() or state.latest_result()  # after a refresh: that run's settings, not defaults
+train_settings.follow_run(followed.config if followed is not None else None)
 cfg = train_settings.settings_form(data_spec, lambda spec: train_data.sample_photo(spec, seed))
 lesson_panels.differences(cfg)
 
@@ -66,9 +68,9 @@ if latest is not None and training_job.running() is None:
     train_results.show(latest)
 kiran.show()
 run_history.show()
-lesson_panels.show_code_of_run(cfg)
-glossary.expander(["epoch", "learning rate", "frozen / trainable", "fine-tuning", "augmentation", "preprocessing",
 with st.expander("🗺️ The class's runs: what each setting gave", expanded=False):
     you = identity.current_student()
     class_map_panel(you.id if you else None)
+lesson_panels.show_code_of_run(cfg)
+glossary.expander(["epoch", "learning rate", "frozen / trainable", "fine-tuning", "augmentation", "preprocessing",
                    "BatchNorm", "confusion matrix", "validation / test photos", "95% interval"])

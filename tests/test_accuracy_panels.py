@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 
@@ -33,7 +35,11 @@ def test_run_history_says_when_a_difference_is_inside_the_noise():
     noisy = AppTest.from_function(noise_app, args=(0.94, 0.96, 149), default_timeout=120).run()
     assert "inside the noise" in noisy.info[0].value and "Run #2 vs run #1" in noisy.info[0].value
     real = AppTest.from_function(noise_app, args=(0.60, 0.95, 149), default_timeout=120).run()
-    assert "second run is better by" in real.success[0].value
+    assert "Run #2 is better by 35" in real.success[0].value and "run #2 minus run #1: +" in real.success[0].value
+    worse = AppTest.from_function(noise_app, args=(0.95, 0.60, 149), default_timeout=120).run()
+    words = worse.success[0].value  # the sentence names the better run, and the interval's sign agrees with it
+    low, high = (float(x) for x in re.findall(r"([+−-]\d+\.\d) (?:to|points)", words))
+    assert "Run #1 is better by 35" in words and "run #1 minus run #2" in words and 0 < low < high
     unknown = AppTest.from_function(noise_app, args=(0.60, 0.95, 0), default_timeout=120).run()
     assert not unknown.info and not unknown.success
 

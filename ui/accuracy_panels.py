@@ -59,7 +59,8 @@ def noise(runs) -> None:
     if len(runs) < 2 or not runs[-1].test_n or not runs[-2].test_n:
         return
     before, after = runs[-2], runs[-1]
-    check = difference_from_accuracies(before.test_accuracy, before.test_n, after.test_accuracy, after.test_n)
+    check = difference_from_accuracies(before.test_accuracy, before.test_n, after.test_accuracy, after.test_n,
+                                       names=(f"run #{before.run_id}", f"run #{after.run_id}"))
     text = f"Run #{after.run_id} vs run #{before.run_id}: {check.words}"
     (st.info if check.inside_noise else st.success)(text)
 

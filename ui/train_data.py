@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.photos import TF_FLOWERS, DatasetError, UploadError, check_folder, load_dataset, report_to_csv, skipped_to_csv
+from core.utils import hide_paths
 from ui import charts, own_photos, state, thumbnails
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"
@@ -44,7 +45,7 @@ def _flowers(seed: int) -> str | None:
     except DatasetError as problem:
         st.error(str(problem))
         return None
-    st.caption(f"Source: {found['source']}")
+    st.caption(f"Source: {hide_paths(found['source'])}")  # a student never reads the server's folders
     st.plotly_chart(charts.class_counts(found["rows"]), config=charts.PHONE_FRIENDLY)
     groups, photos = found["near_duplicates"]
     if groups:

@@ -13,6 +13,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core.models import BASES
 from core.training import TrainResult
+from core.utils import hide_paths
 from ui import accuracy_panels, charts, export_panel, thumbnails
 
 WRONG_SHOWN = 12
@@ -81,7 +82,7 @@ def mistakes(result: TrainResult) -> None:
 
 def provenance(result: TrainResult) -> None:
     cache = ", ".join(f"{k} {v}" for k, v in result.cache.items() if k in ("pooled", "cut", "augmented"))
-    st.caption(f"Data: {result.dataset_source}. Weights: {result.weights}. "
+    st.caption(f"Data: {hide_paths(result.dataset_source)}. Weights: {hide_paths(result.weights)}. "
                f"Took {result.timings.get('total', 0):.1f} s" + (f" (feature cache: {cache})." if cache else "."))
 
 

@@ -118,6 +118,30 @@ def _augmentation(data_spec: str | None, sample_photo, image_size: int) -> tuple
     return True, ops
 
 
+FOLLOWED_KEY = "train_settings_followed_run"
+
+
+def follow_run(cfg: TrainConfig | None) -> None:
+    """A new session (a refresh, a reconnect) starts the form at the running (or last) run's settings, not at
+    the heavy defaults: the next tap on Train then means what the student last chose. Once per session."""
+    if cfg is None or st.session_state.get(FOLLOWED_KEY):
+        return
+    st.session_state[FOLLOWED_KEY] = True
+    values = {
+        "train_base": cfg.base, "train_image_size": cfg.image_size, "train_epochs1": min(cfg.epochs1, EPOCHS_MAX),
+        "train_epochs2": min(cfg.epochs2, EPOCHS_MAX), "train_unfreeze": cfg.unfreeze, "train_seed": cfg.seed,
+        "train_preprocessing": cfg.preprocessing, "train_augment": cfg.augment,
+        "train_lr1": min(LEARNING_RATES, key=lambda lr: abs(lr - cfg.lr1)),
+        "train_lr2": min(LEARNING_RATES, key=lambda lr: abs(lr - cfg.lr2)),
+        **({"train_batch_size": cfg.batch_size} if cfg.batch_size in BATCH_SIZES else {}),
+        **{f"train_aug_{name}": getattr(cfg.augment_ops, name) for name in AUGMENT_OPS},
+    }
+    if cfg.image_size not in IMAGE_SIZES:
+        values.pop("train_image_size")
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
 def settings_form(data_spec: str | None, sample_photo) -> TrainConfig:
     """The settings, as the ``TrainConfig`` a run will use (``data`` = ``data_spec`` or the flowers).
 

@@ -104,8 +104,11 @@ class Difference:
     words: str
 
 
-def difference_check(correct_a: int, n_a: int, correct_b: int, n_b: int, z: float = Z95) -> Difference:
-    """Is run B's accuracy really different from run A's? Newcombe's hybrid score interval for ``p_b - p_a``."""
+def difference_check(correct_a: int, n_a: int, correct_b: int, n_b: int, z: float = Z95,
+                     names: tuple[str, str] = ("the first run", "the second run")) -> Difference:
+    """Is run B's accuracy really different from run A's? Newcombe's hybrid score interval for ``p_b - p_a``.
+    The words name the better run (``names``: A's, B's) and give the interval of better minus worse, so its
+    sign matches the sentence."""
     a, b = wilson(correct_a, n_a, z), wilson(correct_b, n_b, z)
     pa, pb = a.accuracy, b.accuracy
     d = pb - pa
@@ -120,14 +123,17 @@ def difference_check(correct_a: int, n_a: int, correct_b: int, n_b: int, z: floa
         words = (f"The difference ({'+' if d >= 0 else '−'}{points}) is inside the noise: with {n_a:,} and {n_b:,} "
                  "test photos it could be luck of the split. Don't call it a win.")
     else:
-        better = "second" if d > 0 else "first"
-        words = (f"The {better} run is better by {points}, more than the noise of {n_a:,} and {n_b:,} test photos "
-                 f"explains (95% interval of the difference: {low * 100:+.1f} to {high * 100:+.1f} points).")
+        better, worse, low_gap, high_gap = ((names[1], names[0], low, high) if d > 0
+                                            else (names[0], names[1], -high, -low))
+        words = (f"{better[:1].upper()}{better[1:]} is better by {points}, more than the noise of {n_a:,} and "
+                 f"{n_b:,} test photos explains (95% interval of {better} minus {worse}: {low_gap * 100:+.1f} to "
+                 f"{high_gap * 100:+.1f} points).")
     return Difference(d, low, high, inside, words)
 
 
-def difference_from_accuracies(acc_a: float, n_a: int, acc_b: float, n_b: int) -> Difference:
-    return difference_check(round(acc_a * n_a), n_a, round(acc_b * n_b), n_b)
+def difference_from_accuracies(acc_a: float, n_a: int, acc_b: float, n_b: int,
+                               names: tuple[str, str] = ("the first run", "the second run")) -> Difference:
+    return difference_check(round(acc_a * n_a), n_a, round(acc_b * n_b), n_b, names=names)
 
 
 def mean_sd(values) -> tuple[float, float]:
