@@ -207,9 +207,11 @@ class Journeys:
                          page.get_by_text("Pick a nickname"))
         await page.locator(".st-key-identity_nickname input").fill(student.name)
         await self.timed(page, page.get_by_role("button", name="Start").click,
-                         page.locator('[data-testid="stSidebar"]').get_by_text("Your return code"))
+                         page.locator('[data-testid="stMain"]').get_by_text("Your return code"))
         match = re.search(r"[?&]s=([^&]+)", page.url)
         student.token = match.group(1) if match else ""
+        await self.timed(page, page.get_by_role("button", name="I wrote it down").click,
+                         page.locator("h1").filter(has_text="Transfer learning"))
 
     async def quiz(self, page, student: Student) -> None:
         await self.nav(page, "Quiz", "Quiz")
