@@ -61,11 +61,11 @@ if right.button("Kiran's experiment: from scratch vs transfer", key="train_kiran
     training_job.start("kiran", kiran.config(cfg), kiran.RECIPES)
 training_job.controls()
 accuracy_panels.crossval(cfg if can_start else None)  # F: how much does the split matter?
-accuracy_panels.preset(cfg, can_start)  # F: the "best for small data" preset beside the lesson's recipe
+accuracy_panels.preset(cfg, can_start, training_job.start)  # the "best for small data" preset beside the lesson's recipe
 
 latest = state.latest_result()
 if latest is not None and training_job.running() is None:
-    train_results.show(latest)
+    train_results.show(latest, training_job.start, photos_changed=train_data.overview.clear)
 kiran.show()
 run_history.show()
 with st.expander("🗺️ The class's runs: what each setting gave", expanded=False):

@@ -160,10 +160,10 @@ def test_a_refresh_or_a_second_tab_reattaches_to_the_running_training(monkeypatc
     page = str(ROOT / "app_pages" / "train.py")
     first = AppTest.from_file(page, default_timeout=120).run()
     first.button(key="train_start").click().run()
-    job = first.session_state[state.JOB].job
+    job = first.session_state[state.JOB]
     assert job.state.status in ("waiting", "running")
     second = AppTest.from_file(page, default_timeout=120).run()  # a refresh: a new session, same student
-    assert second.session_state[state.JOB].job is job
+    assert second.session_state[state.JOB] is job
     assert second.button(key="train_start").disabled and second.button(key="train_stop")
     second.button(key="train_stop").click().run()  # Stop from the other tab reaches the same training
     assert job.wait(30) and job.state.status == "failed"

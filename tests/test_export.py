@@ -35,10 +35,10 @@ def _metadata(class_names=("daisy", "roses"), size=32) -> dict:
 def _tiny_model(extra_layer=None, size=32, classes=2):
     import keras
 
-    from core.models.bases import preprocess_layer_class
+    from core.models.bases import preprocess_layer
 
     inputs = keras.Input((size, size, 3), name="pixels")
-    x = preprocess_layer_class()("tf", name="preprocess")(inputs)
+    x = preprocess_layer("tf")(inputs)
     if extra_layer is not None:
         x = extra_layer(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
@@ -72,7 +72,7 @@ def test_our_own_small_model_round_trips_in_safe_mode(tmp_path):
     assert metadata["class_names"] == ["daisy", "roses"]
     x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
-    assert loaded.get_layer("preprocess").mode == "tf"  # our registered layer came back as itself
+    assert loaded.get_layer("preprocess").get_config()["offset"] == -1.0  # Keras's own Rescaling came back
 
 
 def test_a_lambda_layer_is_refused_and_never_runs(tmp_path):
@@ -174,6 +174,7 @@ def test_model_card_and_panel_table_say_what_was_not_measured():
     card = model_card(_metadata(), parity)
     assert "Test accuracy: not measured" in card and "ran out of luck" in card and "daisy, roses" in card
     assert "Photos per split: not recorded" in card
+    assert 'keras.saving.load_model("model.keras")' in card and "target_size=(32, 32)" in card
     rows = parity_rows(parity)
     assert rows[0]["same answer as Keras"] == "—" and rows[1]["file"] == "not made" and rows[1]["size"] == "—"
 

@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT, make_flower_subset
 from streamlit.testing.v1 import AppTest
 
+from core.classroom.runner.recipes import RECIPES
 from core.training import EpochRecord, TrainConfig, TrainResult, history
 from ui import kiran, state, train_settings, training_job
 
@@ -30,7 +31,7 @@ def errors(at: AppTest) -> list[str]:
 def finish(at: AppTest, timeout=300) -> AppTest:
     """Wait for the training to end, then rerun (a fake one may have ended, and been filed, already)."""
     if state.JOB in at.session_state:
-        assert at.session_state[state.JOB].job.wait(timeout), "training did not finish"
+        assert at.session_state[state.JOB].wait(timeout), "training did not finish"
     return at.run()
 
 
@@ -78,8 +79,8 @@ def fake_engine(monkeypatch):
         return run
 
     monkeypatch.setenv("TLL_TRAINING_BACKEND", "thread")  # in-process: the fakes below are seen by the runner
-    monkeypatch.setitem(training_job.RECIPES, "transfer", recipe("transfer", 0.9))
-    monkeypatch.setitem(training_job.RECIPES, "scratch", recipe("scratch", 0.4))
+    monkeypatch.setitem(RECIPES, "transfer", recipe("transfer", 0.9))
+    monkeypatch.setitem(RECIPES, "scratch", recipe("scratch", 0.4))
     return SimpleNamespace(seen=seen, release=release)
 
 
@@ -176,7 +177,7 @@ def test_stop_and_live_view_while_a_training_runs(page, fake_engine):
     assert page.button(key="train_start").disabled
     assert page.button(key="train_stop")  # the Stop button is there while it runs
     page.button(key="train_stop").click().run()
-    assert page.session_state[state.JOB].job.stopping
+    assert page.session_state[state.JOB].stopping
     fake_engine.release.set()
     finish(page)
     assert not page.button(key="train_start").disabled
@@ -268,7 +269,7 @@ def test_train_twice_then_compare_runs(page):
 def test_stop_keeps_what_was_trained(page):
     at = tiny(page, epochs1=30, epochs2=0, unfreeze=0)
     at.button(key="train_start").click().run()
-    job = at.session_state[state.JOB].job
+    job = at.session_state[state.JOB]
     deadline = time.monotonic() + 120
     while not job.state.epochs and time.monotonic() < deadline:  # a wait, not a timing assertion
         time.sleep(0.2)

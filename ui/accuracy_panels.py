@@ -15,6 +15,7 @@ preset), ``core.photos`` (cleaning) and ``core.inference`` (the threshold). Sess
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
@@ -39,7 +40,7 @@ from core.training import (
     split_keeping_near_duplicates_together,
 )
 from core.utils import accuracy_interval, difference_from_accuracies, interval_words, small_test_warning
-from ui import charts, thumbnails
+from ui import charts, state, thumbnails
 
 FOLDS = 5
 GALLERY = 12
@@ -150,8 +151,9 @@ PRESET_MEASURED = ("Measured on the 998 shared flowers by 5-fold cross-validatio
                    "measured the same way. Reading the photos takes a few minutes the first time, then seconds.")
 
 
-def preset(cfg: TrainConfig | None, can_start: bool) -> None:
-    """The "best for small data" preset, offered beside the lesson's recipe with its measured figures."""
+def preset(cfg: TrainConfig | None, can_start: bool, start: Callable[[str, TrainConfig], None]) -> None:
+    """The "best for small data" preset, offered beside the lesson's recipe with its measured figures;
+    ``start(kind, cfg)`` queues a training (the Train page's job control)."""
     best = PRESETS["best"]
     with st.expander(f"Kiran's 92%: the '{best.title}' preset"):
         st.write(best.summary)
@@ -160,9 +162,7 @@ def preset(cfg: TrainConfig | None, can_start: bool) -> None:
         st.caption("It replaces both phases: your epoch and learning-rate settings are not used. The test photos "
                    "stay unseen; train and validation photos both teach the head (nothing is tuned on them).")
         if st.button(f"Train the '{best.title}' preset", key="accuracy_preset_train", disabled=not can_start or cfg is None):
-            from ui import training_job
-
-            training_job.start("preset_best", replace(cfg, preset=best.key))
+            start("preset_best", replace(cfg, preset=best.key))
 
 
 # ------------------------------------------------------------------------------------------- the photos
@@ -184,7 +184,8 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
             st.image([thumbnails.thumbnail(path, 180) for path in group[:6]], width=90)
 
 
-def cleaning(result) -> None:
+def cleaning(result, start: Callable[[str, TrainConfig], None], photos_changed: Callable[[], None]) -> None:
+    """``start(kind, cfg)`` retrains; ``photos_changed()`` tells the page a photo was moved or removed."""
     cfg = result.config
     with st.expander("Clean your data: the photos the model finds hardest"):
         st.caption("Highest loss first (the model is most sure of another class), from train, validation and test. "
@@ -205,37 +206,33 @@ def cleaning(result) -> None:
                 st.image(thumbnails.thumbnail(row.path), width="stretch", caption=f"{row.split}: labelled {row.true}, model says "
                          f"{row.predicted} ({row.confidence:.0%})")
                 if row.editable:
-                    _photo_actions(dataset, row, i)
+                    _photo_actions(dataset, row, i, photos_changed)
         if st.session_state.get("accuracy_cleaned"):
             st.success(f"You changed {st.session_state['accuracy_cleaned']} photo(s). Retrain and compare the new "
                        "run with the previous one in your runs below.")
             if st.button("Retrain with the same settings", key="accuracy_retrain"):
-                from ui import training_job
-
                 st.session_state["accuracy_cleaned"] = 0
-                training_job.start("train", cfg)
+                start("train", cfg)
 
 
-def _photo_actions(dataset, row, i: int) -> None:
+def _photo_actions(dataset, row, i: int, photos_changed: Callable[[], None]) -> None:
     others = [c for c in dataset.class_names if c != row.true]
     target = st.selectbox("Wrong label → move to", others, key=f"accuracy_move_to_{i}")
     left, right = st.columns(2)
     try:
         if left.button("Move", key=f"accuracy_move_{i}"):
             move_to_class(dataset, row.path, target)
-            _changed()
+            _changed(photos_changed)
         if right.button("Remove", key=f"accuracy_remove_{i}"):
             remove_photo(dataset, row.path)
-            _changed()
+            _changed(photos_changed)
     except CleaningError as problem:
         st.error(str(problem))
 
 
-def _changed() -> None:
+def _changed(photos_changed: Callable[[], None]) -> None:
     st.session_state["accuracy_cleaned"] = st.session_state.get("accuracy_cleaned", 0) + 1
-    from ui import train_data
-
-    train_data.overview.clear()  # the photo overview reads the folder again
+    photos_changed()
     for key in [k for k in st.session_state if str(k).startswith("accuracy_clean_")]:
         del st.session_state[key]
     st.rerun()
@@ -244,8 +241,6 @@ def _changed() -> None:
 # -------------------------------------------------------------------------------------------- Predict
 def threshold(active, prediction) -> None:
     """``active``: the Predict page's model (model, class_names, image_size, key); ``prediction``: its answer."""
-    from ui import state
-
     with st.expander("Say 'not sure' below a confidence you choose"):
         chosen = st.slider("Not sure below", 0, 99, 60, 5, format="%d%%", key="accuracy_threshold") / 100
         answers, message = answer_or_not_sure(list(prediction.probabilities.values()), active.class_names, chosen)

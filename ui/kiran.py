@@ -12,7 +12,6 @@ from ui import charts, state
 
 IMAGE_SIZE = 96  # the scratch CNN is slow on a CPU; both sides of the comparison use this size
 RECIPES = ("transfer", "scratch")
-SCRATCH_LABEL = "Kiran: CNN from scratch"
 BUTTON_HELP = f"Both at {IMAGE_SIZE} px, same photos, same number of epochs."
 
 

@@ -7,14 +7,10 @@ import streamlit as st
 
 from core.training import TrainResult, add_run, changed_settings, curve_rows, runs_table
 from ui import accuracy_panels, charts, kiran, state
+from ui.labels import RUN_LABELS, SCRATCH_LABEL
 from ui.train_settings import learning_rate_text
 
 PICK_KEY = "train_runs_pick"  # the overlay's multiselect
-LABELS = {  # run labels of the one-click experiments
-    "high_lr": "try lr = 1e-2 in phase 2",
-    "kiran": "Kiran: transfer learning",
-    "preset_best": "preset: best for small data",
-}
 OVERLAY_MAX = 4
 
 
@@ -23,10 +19,10 @@ def record(kind: str, results: dict[str, TrainResult]) -> None:
     becomes the latest model (Predict uses it)."""
     runs = state.runs()
     transfer = results["transfer"]
-    new = [add_run(runs, transfer, label=LABELS.get(kind))]
+    new = [add_run(runs, transfer, label=RUN_LABELS.get(kind))]
     state.set_latest_result(transfer)
     if "scratch" in results:
-        new.append(add_run(runs, results["scratch"], label=kiran.SCRATCH_LABEL, kind="scratch"))
+        new.append(add_run(runs, results["scratch"], label=SCRATCH_LABEL, kind="scratch"))
         kiran.record(results["scratch"], transfer)
     if PICK_KEY in st.session_state:  # overlay the new run(s) next to the ones picked before
         st.session_state[PICK_KEY] = (st.session_state[PICK_KEY] + [r.run_id for r in new])[-OVERLAY_MAX:]

@@ -6,13 +6,14 @@ in ``show``; the code of this run sits under the run history (it follows the set
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.models import BASES
-from core.training import TrainResult
+from core.training import TrainConfig, TrainResult
 from core.utils import hide_paths
 from ui import accuracy_panels, charts, export_panel, thumbnails
 
@@ -94,7 +95,8 @@ def try_it() -> None:
         st.caption("Open the Predict page to try your model on a photo.")
 
 
-def show(result: TrainResult) -> None:
+def show(result: TrainResult, start: Callable[[str, TrainConfig], None], photos_changed: Callable[[], None]) -> None:
+    """``start`` and ``photos_changed``: the page's actions, for the cleaning panel (retrain, photos moved)."""
     st.subheader("Results of your latest run")
     headline(result)
     settings_used(result)
@@ -102,7 +104,7 @@ def show(result: TrainResult) -> None:
     curves(result)
     confusion(result)
     mistakes(result)
-    accuracy_panels.cleaning(result)  # F: the hardest photos, move/remove own photos, retrain
+    accuracy_panels.cleaning(result, start, photos_changed)  # the hardest photos, move/remove own photos, retrain
     provenance(result)
     export_panel.show(result)  # D: model.keras, LiteRT files, model card, parity table, one zip
     try_it()

@@ -3,7 +3,7 @@ live curves, stop it, and hand its results on when it ends.
 
 Everything that knows *how* trainings run is here: the server's queue (``core.classroom.runner``), each training in
 its own worker process, one per student at a time, the student's live place in the queue. A job runs one or
-more recipes on one ``TrainConfig``: ``"transfer"`` (``core.engine.train``) and ``"scratch"``
+more recipes on one ``TrainConfig``: ``"transfer"`` (``core.training.train``) and ``"scratch"``
 (``train_from_scratch``); its results come back as ``{recipe: TrainResult}`` (a ``SavedResult``: the model is
 read from the student's folder when a page needs it). The runs are saved by the server when the job ends, so
 a refresh or a second tab of the same student reattaches to the job (progress, Stop) and finds its runs.
@@ -17,11 +17,9 @@ from dataclasses import asdict, dataclass
 import streamlit as st
 
 from core.classroom.runner import AlreadyTraining, Job, service, time_estimate
-from core.classroom.runner.recipes import RECIPES  # noqa: F401 - tests swap entries (with TLL_TRAINING_BACKEND=thread)
 from core.training import TrainConfig, TrainResult
 from ui import charts, identity, state
-from ui.kiran import SCRATCH_LABEL
-from ui.run_history import LABELS
+from ui.labels import RUN_LABELS, SCRATCH_LABEL
 
 
 @dataclass
@@ -41,14 +39,14 @@ class Running:
 def start(kind: str, cfg: TrainConfig, recipes: tuple[str, ...] = ("transfer",)) -> None:
     """Queue ``recipes`` on ``cfg`` (a worker process starts it when a slot is free)."""
     student = identity.current_student()
-    labels = {"transfer": LABELS.get(kind) or "", "scratch": SCRATCH_LABEL}
+    labels = {"transfer": RUN_LABELS.get(kind) or "", "scratch": SCRATCH_LABEL}
     state.set_training_error(None)
     try:
         job = service.start_training(student.id, student.nickname, kind, cfg, recipes, labels=labels)
     except AlreadyTraining as busy:  # e.g. started in another tab a moment ago: this tab follows that one
         state.set_training_error(str(busy))
         job = busy.job
-    state.set_training_job(_running(job))
+    state.set_training_job(job)
     st.rerun()  # draw the page again with the buttons disabled and the live view
 
 
@@ -58,14 +56,13 @@ def _running(job: Job) -> Running:
 
 def running() -> Running | None:
     """This tab's training, or the student's training started in another tab or before a refresh."""
-    current = state.training_job()
-    if current is None:
+    job = state.training_job()
+    if job is None:
         student = identity.current_student()
         job = service.runner().job_for(student.id) if student is not None else None
         if job is not None:
-            current = _running(job)
-            state.set_training_job(current)
-    return current
+            state.set_training_job(job)
+    return _running(job) if job is not None else None
 
 
 def collect(on_finished: Callable[[str, dict[str, TrainResult]], None]) -> None:

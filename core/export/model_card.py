@@ -119,6 +119,25 @@ def _files_section(parity: dict) -> list[str]:
     return lines
 
 
+def keras_lines(metadata: dict, photo: str = "photo.jpg") -> list[str]:
+    """Python that opens ``model.keras`` with Keras alone (Colab, a laptop) and classifies one photo, squashed with
+    bilinear resampling to the model's size like the app's own photos."""
+    size = metadata["image_size"]
+    return ["import keras, numpy as np",
+            'model = keras.saving.load_model("model.keras")',
+            f'photo = np.array([keras.utils.load_img("{photo}", target_size=({size}, {size}), interpolation="bilinear")])',
+            f"print({{name: f\"{{p:.1%}}\" for name, p in zip({list(metadata['class_names'])!r}, "
+            "model.predict(photo, verbose=0)[0])})"]
+
+
+def _open_section(metadata: dict) -> list[str]:
+    return ["## Open it anywhere with Keras", "",
+            "In Colab (or any Python with Keras 3): upload `model.keras` and a photo named `photo.jpg` (the Files "
+            "panel on the left), then run these lines. Nothing from this app is needed: the preprocessing inside is made "
+            "of Keras's own layers (`Rescaling`), so Keras opens it in its safe mode.", "",
+            "```python", *keras_lines(metadata), "```", ""]
+
+
 def _limits_section(metadata: dict) -> list[str]:
     names = metadata["class_names"]
     return [
@@ -151,7 +170,7 @@ def model_card(metadata: dict, parity: dict, when: datetime | None = None) -> st
         "",
     ]
     lines += _data_section(metadata) + _settings_section(metadata) + _results_section(metadata)
-    lines += _files_section(parity) + _limits_section(metadata)
+    lines += _files_section(parity) + _open_section(metadata) + _limits_section(metadata)
     exported_with = parity.get("versions") or {}
     lines += ["## Versions", "",
               "Trained with " + (", ".join(f"{k} {v}" for k, v in versions.items()) or "versions not recorded") + ".",

@@ -2,13 +2,14 @@
 
 A model file made by this app is Keras's own zip (``config.json``, ``model.weights.h5``, ``metadata.json``)
 plus one entry of ours, ``transfer_learning_lab.json``: the class names, the image size and the settings.
-Raw 0..255 pixels go in (the ``Preprocess`` layer inside does the rest), class probabilities come out.
+Raw 0..255 pixels go in (the ``preprocess`` layer inside, Keras's own ``Rescaling``, does the rest), class
+probabilities come out: plain Keras opens the file, with no code of ours.
 
 Loading an uploaded file is treated like opening a stranger's email attachment. Before Keras sees it we
 check, without running anything: its size (``MAX_MODEL_BYTES``), that it is a whole, undamaged zip (CRCs),
-that it carries our metadata, and that its architecture lists only Keras's own layers and our registered
-``tll>Preprocess``: a ``Lambda`` layer, a Python function or any other custom class is refused, never
-deserialized. Then Keras loads it with ``safe_mode=True`` (which refuses lambdas too, as a second lock).
+that it carries our metadata, and that its architecture lists only Keras's own layers (and ``tll>Preprocess``,
+the custom layer in files saved by earlier versions): a ``Lambda`` layer, a Python function or any other custom
+class is refused, never deserialized. Then Keras loads it with ``safe_mode=True`` (which refuses lambdas too, as a second lock).
 Every refusal is a ``ModelFileProblem`` (a ``ValueError``) with a message a student can act on.
 """
 
@@ -21,6 +22,7 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.inference.model_cost import estimate
 from core.models.bases import base_spec, preprocess_layer_class, preprocessing_mode
 from core.photos.datasets import TF_FLOWERS
 from core.utils import paths as config
@@ -34,7 +36,8 @@ MAX_UNPACKED_BYTES = 400 * MB  # what the entries claim to hold, unpacked (zip b
 MAX_ENTRIES = 64  # ours have 4
 # What a Keras model zip may contain. Anything else (assets, extra code) is not from this app.
 ALLOWED_ENTRIES = {"config.json", "metadata.json", "model.weights.h5", METADATA_NAME}
-# Our only custom layer; anything else registered ("package>Name") is code we do not know.
+# The custom layer earlier versions saved (new files have none); anything else registered ("package>Name") is
+# code we do not know.
 OUR_LAYERS = {"tll>Preprocess"}
 # Layers and serialized objects that carry Python code. Keras's safe mode refuses lambdas as well;
 # we refuse before Keras reads anything.
@@ -115,7 +118,7 @@ def _predicting_copy(model):
         return model
     import keras
 
-    preprocess_layer_class()
+    preprocess_layer_class()  # a model loaded from an earlier version's file may hold the old layer
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     return copy
@@ -248,11 +251,15 @@ def check_model_file(path: str | Path, name: str | None = None) -> dict:
         if "config.json" not in archive.namelist() or "model.weights.h5" not in archive.namelist():
             raise ModelFileProblem(f"{name} is not a Keras model file (no architecture or weights inside).")
         metadata = _metadata_from(archive, name)
-        code = code_inside(_read_json(archive, "config.json", "architecture", name))
+        architecture = _read_json(archive, "config.json", "architecture", name)
+        code = code_inside(architecture)
     if code:
         raise ModelFileProblem(
             f"{name} contains code ({', '.join(code[:3])}), which a model made by this app never has. "
             "Running it could do anything on this computer, so it was not loaded.")
+    too_costly = estimate(architecture, metadata["image_size"]).problem(name) if isinstance(architecture, dict) else None
+    if too_costly:
+        raise ModelFileProblem(too_costly)
     return metadata
 
 
@@ -263,7 +270,7 @@ def load_checked(path: str | Path, name: str | None = None):
     config.quiet_tensorflow_logs()
     import keras
 
-    preprocess_layer_class()  # our one custom layer is registered (as "tll>Preprocess") before loading
+    preprocess_layer_class()  # files saved by earlier versions hold "tll>Preprocess": registered before loading
     try:
         model = keras.saving.load_model(str(path), compile=False, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - h5py, JSON and Keras errors all mean "cannot use this file"

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from core.utils import paths as config
 
 KERAS_APPLICATIONS_TABLE = "https://keras.io/api/applications/ (Keras Applications table)"
@@ -121,13 +123,43 @@ class WeightsInfo:
     description: str
 
 
+# ImageNet's mean pixel in RGB order, as keras.applications' caffe-style preprocess_input subtracts it
+# (there in BGR order: 103.939, 116.779, 123.68).
+CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)
+
+
+def preprocess_layer(mode: str, name: str = "preprocess"):
+    """Raw 0..255 RGB pixels in, what the base expects out, built from Keras's own layers only, so a saved
+    model opens with plain Keras anywhere (``keras.saving.load_model``, safe mode on) and no code of ours.
+
+    Inside ``fit`` and ``predict`` these give bit for bit what the old custom layer gave (TensorFlow's graph
+    turns its ``x / 127.5`` into ``x * (1 / 127.5)`` too); the caffe colour flip is a fixed 0/1 matrix.
+    """
+    import keras
+
+    layers = keras.layers
+    if mode == "tf":  # -1..1
+        return layers.Rescaling(1 / 127.5, offset=-1.0, name=name)
+    if mode == "lesson":  # 0..1, the lesson's ImageDataGenerator(rescale=1./255)
+        return layers.Rescaling(1 / 255, name=name)
+    if mode == "none":  # the base rescales by itself: float pixels as they are
+        return layers.Rescaling(1.0, name=name)
+    if mode == "caffe":  # minus ImageNet's mean pixel, then RGB -> BGR (the order of the original weights)
+        minus_mean = layers.Rescaling(1.0, offset=[-m for m in CAFFE_MEAN_RGB], name="minus_imagenet_mean")
+        rgb_to_bgr = layers.Dense(3, use_bias=False, trainable=False, name="rgb_to_bgr",
+                                  kernel_initializer=keras.initializers.Constant(np.eye(3, dtype=np.float32)[::-1]))
+        return keras.Sequential([minus_mean, rgb_to_bgr], name=name)
+    raise ValueError(f"unknown preprocessing mode {mode!r}")
+
+
 def _register_layers():
     import keras
     from keras import ops
 
     @keras.saving.register_keras_serializable(package="tll")
     class Preprocess(keras.layers.Layer):
-        """Raw 0..255 RGB pixels in, what the base expects out; saved inside the model file."""
+        """The custom layer models saved by earlier versions hold (as "tll>Preprocess"): kept so those files
+        still load here. New models use ``preprocess_layer``, which plain Keras can open."""
 
         def __init__(self, mode: str = "tf", **kwargs):
             super().__init__(**kwargs)
@@ -153,6 +185,7 @@ _layers_cache: dict[str, object] = {}
 
 
 def preprocess_layer_class():
+    """The old ``tll>Preprocess`` class, registered with Keras (call before loading a file that may hold it)."""
     if "Preprocess" not in _layers_cache:
         _layers_cache["Preprocess"] = _register_layers()
     return _layers_cache["Preprocess"]
@@ -229,7 +262,7 @@ def build_classifier(
     base.trainable = False
     size = base.input_shape[1]
     inputs = keras.Input(shape=(size, size, 3), name="pixels")
-    x = preprocess_layer_class()(preprocessing, name="preprocess")(inputs)
+    x = preprocess_layer(preprocessing)(inputs)
     x = base(x, training=False)  # BatchNorm stays in inference mode, even when fine-tuning
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     for layer in head or build_head(num_classes, head_units, dropout, seed):

@@ -57,7 +57,7 @@ CROP = 0.8  # the "crop" view: the middle 80% of the (squashed) photo, enlarged 
 def _frozen_base(base_key: str, size: int, preprocessing: str, layers: tuple[str, ...] = ()):
     """``(front, preprocess_layer, weights_identity, base)``: the pretrained base, its output (or the outputs
     of ``layers``) globally average-pooled and concatenated."""
-    from core.models.bases import base_spec, build_base, preprocess_layer_class, preprocessing_mode
+    from core.models.bases import base_spec, build_base, preprocess_layer, preprocessing_mode
 
     key = (base_key, size, preprocessing, layers)
     with _lock:
@@ -69,7 +69,7 @@ def _frozen_base(base_key: str, size: int, preprocessing: str, layers: tuple[str
             base.trainable = False
             front = keras.Model(base.input, pooled_outputs(base, layers), name=f"pooled_{base_key}_{size}")
             mode = preprocessing_mode(base_spec(base_key), preprocessing)
-            _bases[key] = (front, preprocess_layer_class()(mode), weights.identity, base)
+            _bases[key] = (front, preprocess_layer(mode), weights.identity, base)
     return _bases[key]
 
 

@@ -1,7 +1,7 @@
 """The "best for small data" preset as one ordinary Keras model: raw pixels in, class probabilities out.
 
-Only Keras's own layers (plus our ``Preprocess``), so ``core.inference.model_file`` loads it in safe mode like any
-other model of this app. The mirrored view is a fixed 0/1 matrix (a non-trainable ``Dense`` on the width
+Only Keras's own layers, so ``core.inference.model_file`` loads it in safe mode like any other model of this app,
+and plain Keras opens it anywhere. The mirrored view is a fixed 0/1 matrix (a non-trainable ``Dense`` on the width
 axis, between two ``Permute`` layers): exact, and no custom code in the file. The crop view uses the same
 ``CenterCrop`` + ``Resizing`` layers that made the training features (``core.training.photo_features.crop_layers``).
 """
@@ -36,14 +36,14 @@ def build_model(preset, head, n_classes: int):
     """Every view of the photo through every member's pooled layers, the linear head on each view, the
     views' probabilities averaged."""
     keras = _keras()
-    from core.models.bases import preprocess_layer_class
+    from core.models.bases import preprocess_layer
     from core.training.photo_features import _frozen_base, crop_layers
 
     size = preset.image_size
     pixels = keras.Input(shape=(size, size, 3), name="pixels")
     as_float = keras.layers.Rescaling(1.0, name="as_float")(pixels)
     fronts = [_frozen_base(m.base, size, "model", preset.layers)[0] for m in preset.members]
-    preprocess = preprocess_layer_class()("tf", name="preprocess")
+    preprocess = preprocess_layer("tf")
     linear = keras.layers.Dense(n_classes, name="linear_head")
     softmax = keras.layers.Softmax(name="probabilities")
     outputs = []

@@ -11,7 +11,7 @@ from dataclasses import asdict
 import keras
 
 from core.inference.evaluate import evaluate_probabilities, misclassified
-from core.models.bases import preprocess_layer_class
+from core.models.bases import preprocess_layer
 from core.photos.datasets import SPLITS, Dataset, decode_split, load_dataset
 from core.training.loop import Callbacks, ProgressTracker, fit_epochs, steps_per_epoch
 from core.training.optimizing import compile_phase
@@ -26,7 +26,7 @@ def build_scratch_cnn(num_classes: int, image_size: int, seed: int = 42):
     layers = keras.layers
     init = keras.initializers.GlorotUniform
     inputs = keras.Input(shape=(image_size, image_size, 3), name="pixels")
-    x = preprocess_layer_class()("lesson", name="preprocess")(inputs)
+    x = preprocess_layer("lesson")(inputs)
     for i, filters in enumerate((32, 64, 128)):
         x = layers.Conv2D(filters, 3, activation="relu", padding="same", kernel_initializer=init(seed + i))(x)
         x = layers.MaxPooling2D()(x)
