@@ -4,8 +4,12 @@ fold), ``folds_mean`` and ``folds_sd``."""
 
 from __future__ import annotations
 
+import json
 import sys
 
+from core.inference.model_file import save_trained_model
+from core.models.bases import WeightsUnavailable
+from core.photos.datasets import DatasetError
 from core.training import crossval, presets
 from core.training.results import Callbacks, Progress
 from core.training.settings import TrainConfig
@@ -32,19 +36,12 @@ def run(cfg: TrainConfig, k: int, head_only: bool = False) -> dict:
 
 def main(cfg: TrainConfig, args) -> int:
     """``--folds K`` (cross-validation) or ``--preset NAME --all-photos`` (a model from every photo)."""
-    import json
-
-    from core.models.bases import WeightsUnavailable
-    from core.photos.datasets import DatasetError
-
     try:
         if args.folds:
             summary = run(cfg, args.folds, args.folds_head_only)
         else:
             if not cfg.preset:
                 raise ValueError("--all-photos needs --preset (the lesson's recipe needs its validation split)")
-            from core.inference.model_file import save_trained_model
-
             result = presets.train(cfg, all_photos=True)
             summary = {**result.summary(), "trained_on": "every photo (no test split)"}
             if args.save:

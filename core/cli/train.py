@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.classroom.runner.ray_settings import ray_address
+from core.cli import folds as folds_cli
 from core.export import save_trained_model
+from core.lesson.codegen import emit_script
 from core.models import BASES, IMAGE_SIZES, WeightsUnavailable
 from core.photos import DatasetError
 from core.training import AugmentConfig, Callbacks, EpochRecord, TrainConfig, train
@@ -79,8 +81,6 @@ def print_epoch(r: EpochRecord) -> None:
 def main(argv=None) -> int:
     cfg, args = parse_args(argv)
     if args.emit_code:
-        from core.lesson.codegen import emit_script  # plain text: no TensorFlow needed to write it
-
         try:
             Path(args.emit_code).write_text(emit_script(cfg))
         except (ValueError, OSError) as error:
@@ -89,14 +89,10 @@ def main(argv=None) -> int:
         print(f"wrote {args.emit_code}", file=sys.stderr)
         return 0
     if ray_address():  # README "A school with several computers": the training runs on the Ray cluster
-        from core.classroom.runner.ray_backend import (
-            train_on_cluster,  # here: Ray is imported only when a cluster is set
-        )
+        from core.classroom.runner.ray_backend import train_on_cluster  # Ray is imported only when a cluster is set
 
         return train_on_cluster(cfg, args.save, print_epoch)
-    if args.folds or args.all_photos:  # issue 12: cross-validation; a preset trained on every photo
-        from core.cli import folds as folds_cli
-
+    if args.folds or args.all_photos:  # cross-validation, or a preset trained on every photo
         return folds_cli.main(cfg, args)
     try:
         result = train(cfg, Callbacks(on_epoch=print_epoch))

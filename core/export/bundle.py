@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +77,6 @@ class ExportReport:
 
 def model_bytes(result) -> bytes:
     """The saved ``.keras`` file as bytes (for a download button)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="tll-export-") as folder:
         return save_trained_model(result, Path(folder) / KERAS_FILE).read_bytes()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from core.inference.model_file import load_checked, load_uploaded
 from core.photos.images import MAX_IMAGE_PIXELS, ImageProblem, open_rgb, upright_size
 from core.utils import paths as config
 from core.utils.wording import join_words
@@ -63,8 +64,6 @@ def load_trained_model(source, name: str | None = None) -> LoadedModel:
     """A ``.keras`` file made by this app (a path, or the bytes of an upload called ``name``), checked and
     loaded in safe mode (``core.inference.model_file``); anything else raises ``core.inference.model_file.ModelFileProblem``
     (a ``ValueError``) saying why, in words for a student."""
-    from core.inference.model_file import load_checked, load_uploaded
-
     config.quiet_tensorflow_logs()
     if isinstance(source, bytes | bytearray | memoryview):
         model, metadata = load_uploaded(bytes(source), name or "model.keras")

@@ -23,8 +23,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from core.photos import twins
 from core.photos.datasets import SPLITS, Dataset, ImageItem
 from core.photos.datasets import load_dataset as load_photos
+from core.training import head as head_training
+from core.training.near_duplicates import group_ids
+from core.training.photo_features import FeatureSpec, Stopped, pooled_features
 from core.training.results import Callbacks, Progress
 from core.training.settings import TrainConfig
 from core.utils import stats
@@ -157,8 +161,6 @@ def fold_dataset(dataset: Dataset, items: list[ImageItem], folds: np.ndarray, fo
 def _groups_for(items: list[ImageItem], features: np.ndarray | None):
     if features is None:
         return None
-    from core.training.near_duplicates import group_ids
-
     return group_ids(features)
 
 
@@ -166,9 +168,6 @@ def _groups_for(items: list[ImageItem], features: np.ndarray | None):
 def head_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbacks | None = None,
                   dataset: Dataset | None = None, keep_near_duplicates_together: bool = True) -> CrossValResult:
     """Phase 1 of ``cfg`` (head only: ``epochs1`` epochs at ``lr1``), ``k`` times, on cached pooled features."""
-    from core.training import head as head_training
-    from core.training.photo_features import FeatureSpec, Stopped, pooled_features
-
     cb = callbacks or Callbacks()
     started = time.perf_counter()
     dataset = dataset or load_photos(cfg.data, cfg.seed)
@@ -265,8 +264,6 @@ def recipe_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbac
     items = all_photos(dataset)
     labels = np.array([item.label for item in items])
     if near_duplicate_groups is None:  # resized/re-encoded twins at least (thumbnails: no base needed)
-        from core.photos import twins
-
         near_duplicate_groups = twins.join(len(items), twins.similar_pairs(
             twins.thumbnails([item.path for item in items]), twins.THUMB_THRESHOLD))
     folds = fold_ids(labels, k, cfg.seed, near_duplicate_groups)

@@ -34,6 +34,7 @@ import numpy as np
 from core.photos import twins
 from core.photos.datasets import SPLITS, Dataset
 from core.photos.twins import THUMB_THRESHOLD, thumbnail, thumbnails  # noqa: F401 - part of this module's surface
+from core.training.photo_features import FeatureSpec, pooled_features
 
 THRESHOLD = 0.92
 FEATURE_BASE, FEATURE_SIZE = "mobilenet_v2", 224
@@ -107,8 +108,6 @@ def keep_together(dataset: Dataset, groups: list[list[str]]) -> list[str]:
 def find(dataset: Dataset, threshold: float = THRESHOLD, on_batch: Callable[[int, int], None] | None = None,
          should_stop: Callable[[], bool] | None = None) -> NearDuplicates:
     """Near-duplicate groups among all photos of ``dataset`` (pooled MobileNetV2 features, cached per photo)."""
-    from core.training.photo_features import FeatureSpec, pooled_features
-
     paths = sorted(item.path for split in SPLITS for item in dataset.splits[split])[:MAX_PHOTOS]
     features, kept = pooled_features(paths, FeatureSpec(FEATURE_BASE, FEATURE_SIZE), on_batch=on_batch,
                                      should_stop=should_stop)

@@ -25,9 +25,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from core.inference.evaluate import evaluate_probabilities, misclassified
 from core.photos.datasets import SPLITS, Dataset
 from core.photos.datasets import load_dataset as load_photos
-from core.training.results import Callbacks, Progress
+from core.training import near_duplicates
+from core.training.crossval import CrossValResult, all_photos, fold_ids
+from core.training.photo_features import FeatureSpec, Stopped, _frozen_base, pooled_features
+from core.training.preset_model import build_model
+from core.training.results import Callbacks, Progress, TrainResult
 from core.training.settings import TrainConfig
 
 STAGE = "preset"
@@ -79,8 +84,6 @@ def features(preset: Preset, paths: list[str], callbacks: Callbacks | None = Non
              done: float = 0.0, share: float = 1.0) -> tuple[list[np.ndarray], list[int], dict]:
     """One ``[n_ok, D]`` array per view (members side by side), the indices of the photos that decoded,
     and which (member, view) came from the cache. Progress covers ``share`` of the job from ``done``."""
-    from core.training.photo_features import FeatureSpec, pooled_features
-
     cb = callbacks or Callbacks()
     parts = [(m, v) for v in preset.views for m in preset.members]
     blocks: dict[tuple, tuple[np.ndarray, list[int]]] = {}
@@ -191,8 +194,6 @@ def _best_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def layer_widths(preset: Preset) -> list[list[int]]:
     """Channels of each pooled layer, per member (from the architectures; no weights needed)."""
-    from core.training.photo_features import _frozen_base
-
     return [[int(_frozen_base(m.base, preset.image_size, "model", preset.layers)[3].get_layer(name).output.shape[-1])
              for name in preset.layers] for m in preset.members]
 
@@ -200,8 +201,6 @@ def layer_widths(preset: Preset) -> list[list[int]]:
 def _near_duplicate_groups(preset: Preset, plain: np.ndarray, widths: list[list[int]], paths: list[str]) -> np.ndarray:
     """Groups as in ``core.training.near_duplicates``: the final pooled features of the first member (the last
     block of its columns when the preset pools ``out_relu`` last) or thumbnails alone."""
-    from core.training import near_duplicates
-
     thumbs = near_duplicates.thumbnails(paths)
     if preset.layers and preset.layers[-1] == "out_relu" and preset.members[0].base == near_duplicates.FEATURE_BASE:
         end = sum(widths[0])
@@ -213,16 +212,12 @@ def crossval(preset: Preset, cfg: TrainConfig, k: int = 5, callbacks: Callbacks 
              dataset: Dataset | None = None):
     """``k``-fold cross-validation of the preset (every photo tested once; near-duplicates kept in one fold).
     The frozen bases read each photo once for all folds."""
-    from core.training.crossval import CrossValResult, all_photos, fold_ids
-
     cb = callbacks or Callbacks()
     started = time.perf_counter()
     dataset = dataset or load_photos(cfg.data, cfg.seed)
     items = all_photos(dataset)
     paths = [item.path for item in items]
     result = CrossValResult(f"preset {preset.key}", k, [], [], 0, 0, 0.0, False, {"preset": preset.key, "seed": cfg.seed})
-    from core.training.photo_features import Stopped
-
     try:
         views, kept, cache = features(preset, paths, cb, 0.0, 0.9)
     except Stopped:
@@ -259,11 +254,6 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset
     photos: there are no epochs), and the test photos stay unseen, so the test accuracy is honest. With
     ``all_photos`` every photo trains (a model to keep, once cross-validation has measured the recipe);
     the result then has no test figure."""
-    from core.inference.evaluate import evaluate_probabilities, misclassified
-    from core.training.photo_features import Stopped
-    from core.training.preset_model import build_model
-    from core.training.results import TrainResult
-
     cfg.validate()
     preset = get(cfg.preset)
     cb = callbacks or Callbacks()

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.export.bundle import save_trained_model
+from core.inference.predict import load_trained_model
 from core.models.bases import base_spec
 from core.photos.datasets import TF_FLOWERS, load_dataset
 from core.training.learner import vision_learner
@@ -48,8 +50,6 @@ def saved_path(cfg: TrainConfig, photos_fingerprint: str) -> Path:
 
 
 def _load_saved(path: Path) -> QuickModel | None:
-    from core.inference.predict import load_trained_model
-
     about = path.with_suffix(".json")
     if not (path.is_file() and about.is_file()):
         return None
@@ -63,8 +63,6 @@ def _load_saved(path: Path) -> QuickModel | None:
 
 
 def _train(cfg: TrainConfig, dataset, path: Path) -> QuickModel:
-    from core.export.bundle import save_trained_model
-
     start = time.perf_counter()
     learner = vision_learner(dataset, cfg, started=start)
     learner.fit_head()

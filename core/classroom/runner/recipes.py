@@ -11,27 +11,23 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from core.lesson import reference
 from core.training import train, train_from_scratch
+from core.training.crossval import recipe_crossval
 
 RECIPES = {"transfer": train, "scratch": train_from_scratch}
 CROSSVAL_FOLDS = 5
 
 
 def measure_reference(cfg, callbacks) -> dict:
-    from core.lesson import reference
-
     return reference.compute(callbacks)
 
 
 def measure_scaling(cfg, callbacks) -> dict:
-    from core.lesson import reference
-
     return reference.compute_scaling(callbacks)
 
 
 def crossvalidate_recipe(cfg, callbacks) -> dict:
-    from core.training.crossval import recipe_crossval
-
     return asdict(recipe_crossval(cfg, CROSSVAL_FOLDS, callbacks))
 
 
