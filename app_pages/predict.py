@@ -85,7 +85,7 @@ def _quick_model() -> ActiveModel | None:
 
 
 def choose_model() -> ActiveModel | None:
-    trained = model_upload.uploaded_model() or _model_from_train_page()  # D: an uploaded .keras wins
+    trained = model_upload.uploaded_model() or _model_from_train_page()  # an uploaded .keras wins
     if trained is not None:
         return trained
     if not state.uses_quick_model():

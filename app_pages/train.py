@@ -60,7 +60,7 @@ if right.button("Kiran's experiment: from scratch vs transfer", key="train_kiran
                 width="stretch", help=kiran.BUTTON_HELP):
     training_job.start("kiran", kiran.config(cfg), kiran.RECIPES)
 training_job.controls()
-accuracy_panels.crossval(cfg if can_start else None)  # F: how much does the split matter?
+accuracy_panels.crossval(cfg if can_start else None)  # how much does the split matter?
 accuracy_panels.preset(cfg, can_start, training_job.start)  # the "best for small data" preset beside the lesson's recipe
 
 latest = state.latest_result()

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BEFORE_COMMIT = "474e98c"  # the last commit with the old core/photos/images.py (issue 14)
+BEFORE_COMMIT = "474e98c"  # the last commit with the old core/photos/images.py (decoding before the hostile-photo checks)
 MB = 1024 * 1024
 SIDE = 7071  # 7071 x 7071 = 49,999,041 pixels: just under the 50 MP limit
 

@@ -1,7 +1,9 @@
 """Transfer Learning Lab's engine: data, models, training, evaluation, prediction, explanation, export.
 
-Never imports streamlit. ``core.engine`` is the public surface. Modules that pages import before any
-model exists (the base registry, the layer table, datasets, the quiz) do not import TensorFlow.
+Never imports streamlit. Layered packages, each importing only those below it: ``utils``, ``photos``, ``models``,
+``inference``, ``export``, ``training``, ``lesson``, ``classroom``, ``cli``; each package's ``__init__`` lists its
+public names. Modules that pages import before any model exists (the base registry, the layer table, datasets,
+the quiz) do not import TensorFlow.
 """
 
 import os

@@ -1,5 +1,5 @@
 """``python -m core.train --help``: train one model headless. The command line lives in ``core.cli.train``,
-the training in ``core.engine`` (import the engine's names from there)."""
+the training in ``core.training`` (``from core.training import TrainConfig, train``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A real (tiny) training through the classroom service: a worker process trains through core.engine, the model
+"""A real (tiny) training through the classroom service: a worker process trains through core.training, the model
 comes back through the student's folder, and a restarted server still has the run and its model."""
 
 from __future__ import annotations

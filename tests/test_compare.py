@@ -50,7 +50,7 @@ def test_table_lists_every_base_with_real_counts(page):
     assert len(page.get("plotly_chart")) == 3  # parameters, size, accuracy vs size
 
 
-def test_verdict_before_measuring_follows_the_stated_needs(page):  # B: core.lesson.verdict
+def test_verdict_before_measuring_follows_the_stated_needs(page):  # core.lesson.verdict
     verdict = page.markdown[-1].value
     assert verdict == decide(architecture.base_table(), Needs()).markdown(Needs())
     assert verdict.startswith("**Pick: MobileNetV2**")  # the most accurate base trainable here under 20 MB
@@ -73,7 +73,7 @@ def test_measure_speed_live(page):
     assert bars["y"] == ["MobileNetV2", "VGG16"]
     for ms, text in zip(bars["x"], bars["text"]):  # the verdict per bar is written, not only coloured
         assert text == f"{ms:.0f} ms " + ("✓" if ms < architecture.FAST_MS else "✗ slow")
-    page.toggle(key="compare_need_live").set_value(True).run()  # B: speed counts relative to MobileNetV2
+    page.toggle(key="compare_need_live").set_value(True).run()  # speed counts relative to MobileNetV2
     assert "1.0× MobileNetV2's time per photo" in page.markdown[-1].value
     page.toggle(key="compare_need_live").set_value(False).run()
     # Pressing again within 10 minutes reuses the result instead of timing VGG16 again.

@@ -1,4 +1,4 @@
-"""Issue 11: exporting a model (Keras, LiteRT float32 and 8-bit), checking the formats against each other,
+"""Exporting a model (Keras, LiteRT float32 and 8-bit), checking the formats against each other,
 and loading a ``.keras`` file back without running anything it carries."""
 
 from __future__ import annotations

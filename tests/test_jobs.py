@@ -2,7 +2,7 @@
 Stop across the process boundary, time limits, and workers that crash or are killed.
 
 The ``fake`` recipe runs in a real worker process (``python -m core.classroom.runner.worker``) but trains nothing,
-so these tests take seconds; ``test_a_real_tiny_training_in_a_worker`` trains through ``core.engine``.
+so these tests take seconds; ``test_a_real_tiny_training_in_a_worker`` trains through ``core.training``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Trainings on a Ray cluster (issue 13): a private 2-CPU Ray on this computer, tiny trainings at 96 px.
+"""Trainings on a Ray cluster: a private 2-CPU Ray on this computer, tiny trainings at 96 px.
 
 Each training asks for both CPUs here, so one runs while the next waits in Ray's queue: the queue view
 shows pending and running. Skipped, with the reason, only where Ray cannot start.

@@ -89,7 +89,7 @@ def _strings(value):
 
 
 def test_an_exported_model_file_carries_no_absolute_path(tmp_path):
-    """What travels inside a student's .keras file (``core.inference.model_file``, helper D's), read back raw."""
+    """What travels inside a student's .keras file (``core.inference.model_file``), read back raw."""
     import json
     import zipfile
     from types import SimpleNamespace

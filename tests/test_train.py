@@ -161,7 +161,7 @@ def test_phase_two_trains_only_the_top_k_layers(tiny_data):
 
 @pytest.mark.slow
 def test_trainings_leave_the_shared_base_as_they_found_it(tiny_data):
-    """A model wired into the shared base would hang a node on it and stay attached to it (issue 14)."""
+    """A model wired into the shared base would hang a node on it and stay attached to it."""
     from core.models.bases import shared_base
 
     def node_counts():

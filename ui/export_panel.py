@@ -1,7 +1,7 @@
 """The Train page's "Take it home" panel: the latest model as files that work without this app.
 
 One click exports ``model.keras``, LiteRT float32 and 8-bit ``.tflite`` files, labels, a model card, a
-20-line ``predict.py`` and ``parity.json`` (``core.engine.export_model``); the panel shows the parity table,
+20-line ``predict.py`` and ``parity.json`` (``core.export.export_trained``); the panel shows the parity table,
 so a student sees that the small file answers like the big one, and offers one zip to download.
 
 The export's files live in a private temporary folder per session, removed with the session (or the next

@@ -38,7 +38,7 @@ def show() -> None:
     first = ["run", "test accuracy", "epochs1", "epochs2", "unfreeze", "lr1", "lr2"]  # what a phone shows first
     with st.container(key="train_runs_table"):
         st.dataframe(table, hide_index=True, column_order=first + [c for c in table[0] if c not in first])
-    accuracy_panels.noise(runs)  # F: is the newest run's difference inside the noise?
+    accuracy_panels.noise(runs)  # is the newest run's difference inside the noise?
     changed = changed_settings(runs)
     if changed:
         st.caption(f"Settings that differ between your runs: {', '.join(changed)}.")

@@ -100,11 +100,11 @@ def show(result: TrainResult, start: Callable[[str, TrainConfig], None], photos_
     st.subheader("Results of your latest run")
     headline(result)
     settings_used(result)
-    accuracy_panels.interval(result)  # F: the accuracy's uncertainty
+    accuracy_panels.interval(result)  # the accuracy's uncertainty
     curves(result)
     confusion(result)
     mistakes(result)
     accuracy_panels.cleaning(result, start, photos_changed)  # the hardest photos, move/remove own photos, retrain
     provenance(result)
-    export_panel.show(result)  # D: model.keras, LiteRT files, model card, parity table, one zip
+    export_panel.show(result)  # model.keras, LiteRT files, model card, parity table, one zip
     try_it()

@@ -109,12 +109,13 @@ def _augmentation(data_spec: str | None, sample_photo, image_size: int) -> tuple
     ops = AugmentConfig(**{name: col.checkbox(label, getattr(DEFAULTS.augment_ops, name), key=f"train_aug_{name}",
                                               **KEEP)
                            for col, (name, label) in zip(cols, AUGMENT_OPS.items())})
-    ops = replace(ops, shear_amount=lesson_panels.shear_choice(ops.shear))  # B: which shear "shear" means
+    ops = replace(ops, shear_amount=lesson_panels.shear_choice(ops.shear))  # which shear "shear" means
     st.caption(f"Each training photo gets {DEFAULTS.aug_views} augmented copies, made once and reused "
                "(so fine-tuning stays fast). Validation and test photos are never augmented.")
     if ops.any() and data_spec and st.toggle("Show one photo augmented 6 ways", key="train_aug_preview"):
         photo = sample_photo(data_spec)
-        st.image(_augmentation_preview(photo, tuple(asdict(ops).values()), image_size), width=110)
+        previews = _augmentation_preview(photo, tuple(asdict(ops).values()), image_size)
+        st.image(previews, width=110, alt=[f"The same photo, augmented copy {i + 1}" for i in range(len(previews))])
     return True, ops
 
 

@@ -12,7 +12,7 @@ runs at 96 px for 15 epochs, not the story's 30 epochs at 224 px: on 2 CPU cores
 about 2 minutes, which would make the reference take an hour.
 
 Reading the cache is plain Python (the Quiz and Concept pages stay TensorFlow-free); computing it goes
-through ``core.engine``. ``python -m core.reference`` computes it (or prints the cached one).
+through ``core.training``. ``python -m core.reference`` computes it (or prints the cached one).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Two depths:
 
 * ``head_crossval``: the current settings' phase 1 (the new head on the frozen base) on cached pooled
   features of every photo. After the first run it takes seconds.
-* ``recipe_crossval``: the whole recipe (``core.engine.train``), ``k`` times. Minutes; progress and Stop
+* ``recipe_crossval``: the whole recipe (``core.training.train``), ``k`` times. Minutes; progress and Stop
   travel through the usual ``Callbacks``. A Stop keeps the folds already finished.
 
 No TensorFlow at import time.
@@ -255,7 +255,7 @@ def recipe_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbac
                     dataset: Dataset | None = None, trainer: Callable | None = None,
                     near_duplicate_groups=None, val_fraction: float = VAL_FRACTION) -> CrossValResult:
     """The whole recipe ``k`` times (``trainer(cfg, callbacks, dataset) -> TrainResult``, default
-    ``core.engine.train``), each fold the test split once. Progress covers all folds; a Stop ends the fold
+    the lesson's two phases), each fold the test split once. Progress covers all folds; a Stop ends the fold
     in progress and keeps the finished ones."""
     trainer = trainer or _two_phase_recipe
     cb = callbacks or Callbacks()
@@ -289,7 +289,8 @@ def recipe_crossval(cfg: TrainConfig, k: int = DEFAULT_FOLDS, callbacks: Callbac
 
 
 def _two_phase_recipe(cfg: TrainConfig, callbacks: Callbacks, dataset: Dataset):
-    """What ``core.engine.train`` does (the engine dispatches presets here, so we do not import it back)."""
+    """What ``core.training.train`` does for the lesson's recipe (that module imports the presets, which import
+    this one: importing it back would be a cycle)."""
     from core.training.learner import vision_learner
 
     learner = vision_learner(dataset, cfg, callbacks)

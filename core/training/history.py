@@ -43,7 +43,7 @@ class RunRecord:
 
 
 def add_run(runs: list[RunRecord], result, label: str | None = None, kind: str = "transfer") -> RunRecord:
-    """Append a finished (or stopped) ``core.engine.TrainResult`` and return its record."""
+    """Append a finished (or stopped) ``TrainResult`` and return its record."""
     settings = result.config.to_dict()
     run_id = max((r.run_id for r in runs), default=0) + 1
     record = RunRecord(

@@ -1,27 +1,12 @@
 """Near-duplicate photos: the same shot resized, re-encoded, re-coloured or taken a second later.
 
-Exact copies (same bytes) are already dropped by ``core.photos.datasets``. A near-duplicate has different bytes but
-shows the same thing; if one copy trains and its twin is a test photo, the test score is flattered. Two
-photos are near-duplicates when either of two similarities is high:
-
-* **the pictures themselves** (``THUMB_THRESHOLD`` 0.97): the correlation of 16 x 16 colour thumbnails
-  (mean removed). A resized or re-encoded copy keeps its coarse picture: copies at 1/4 size or JPEG quality
-  50 of 10 shared flowers scored 0.996 or more. Among the ~500,000 pairs of the 998 shared flowers, the
-  99.99th percentile is 0.85; the six pairs above 0.97 are all the same shot (three re-encodings, two tulip
-  scenes cropped differently, one sunflower re-coloured); the next pairs (0.93-0.96) are a re-coloured
-  sunflower (caught by the features below) and different flowers on similar backgrounds.
-* **what the frozen base sees** (``THRESHOLD`` 0.92): the cosine similarity of pooled MobileNetV2 features
-  (224 px). These survive re-colouring and a second shot a moment later, but not heavy JPEG damage (a
-  quality-50 copy can fall to 0.84, which is why the thumbnails are there). Among the flowers: above 0.99 the
-  re-encodings; 0.93-0.975 the same scene re-coloured or shot again (sunflowers against the same sky, one tulip
-  garden at two sizes); at 0.905-0.915 *different* daisies on black and two dandelion clocks by the same
-  photographer. 0.92 sits in that gap.
-
-Together they join 10 pairs of the shared flowers into 8 groups (17 photos). Photos joined by any chain of similar pairs
-form one group; ``keep_together`` moves each group into one split. The 70/15/15 split itself
-(``core.photos.datasets``) already keeps thumbnail twins together (``core.photos.twins``, no TensorFlow needed); the
-feature test needs the base, so it runs in the dataset report, in cross-validation and before a training
-with ``split_keeping_near_duplicates_together``.
+If one copy trains and its twin is a test photo, the test score is flattered. Two photos are near-duplicates
+when their 16 x 16 colour thumbnails correlate (``THUMB_THRESHOLD``: survives resizing and JPEG damage) or
+their pooled MobileNetV2 features are close (``THRESHOLD``: survives re-colouring and a second shot); how the
+thresholds were chosen from the shared flowers is in the README ("Near-duplicates"). Photos joined by any chain
+of similar pairs form one group, and ``keep_together`` moves each group into one split. The feature test needs
+the base, so it runs in the dataset report, in cross-validation and in ``split_keeping_near_duplicates_together``
+(the 70/15/15 split already keeps thumbnail twins together without TensorFlow: ``core.photos.twins``).
 """
 
 from __future__ import annotations

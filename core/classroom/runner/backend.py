@@ -2,7 +2,7 @@
 
 ``LocalProcessBackend`` (the default) starts one ``python -m core.classroom.runner.worker`` process per training on
 this computer: its memory goes back to the system when it ends, a crash or an out-of-memory kill ends only
-that process, and Stop can always fall back on a kill. A cluster backend (Ray, issue 13) implements the
+that process, and Stop can always fall back on a kill. A cluster backend (Ray, ``ray_backend``) implements the
 same two small interfaces: ``start(job) -> handle``; a handle yields the worker's events, asks it to stop,
 kills it and says how it ended.
 """

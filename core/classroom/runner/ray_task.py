@@ -1,7 +1,7 @@
 """What runs on a lab computer: one training of ``core.classroom.runner.ray_backend`` as a Ray task.
 
 The task writes the shipped photos to a private folder on this computer (once per photo set), checks they
-are the server's photos (same content fingerprint), trains through ``core.engine`` only (the recipe table
+are the server's photos (same content fingerprint), trains through ``core.training`` only (the recipe table
 of ``core.classroom.runner.recipes``, as every backend), pushes its events to the server's mailbox actor, reads the
 stop flag between batches, and returns each model as ``.keras`` bytes.
 """

@@ -1,4 +1,4 @@
-"""What a job can run: a recipe name -> the ``core.engine`` call, ``(cfg, callbacks, dataset=None) -> TrainResult``.
+"""What a job can run: a recipe name -> the ``core.training`` call, ``(cfg, callbacks, dataset=None) -> TrainResult``.
 
 One table for every backend (worker processes, the in-process threads of tests, a cluster), so a job means
 the same everywhere. Tests may swap an entry for a fake (the in-process backend looks entries up per run).

@@ -5,7 +5,8 @@ the file descriptor named by ``TLL_WORKER_EVENTS_FD`` with JSON lines: ``started
 ``epoch``, ``stopping``, ``result`` (one per recipe), then ``done`` or ``error``. The trained model is
 handed back through ``output_dir`` (``<recipe>.keras``), never through the pipe.
 
-Only ``core.engine`` is used to train: a worker is a way to run the engine, not a second engine.
+It trains through the recipe table (``core.classroom.runner.recipes``) like every backend: a way to run
+``core.training``, not a second trainer.
 If stdin closes (the server is gone), the worker exits at once instead of training for nobody.
 """
 
