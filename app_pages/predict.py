@@ -85,7 +85,7 @@ def _quick_model() -> ActiveModel | None:
 
 
 def choose_model() -> ActiveModel | None:
-    trained = model_upload.uploaded_model() or _model_from_train_page()  # an uploaded .keras wins
+    trained = model_upload.uploaded_model() or _model_from_train_page()  # D: an uploaded .keras wins
     if trained is not None:
         return trained
     if not state.uses_quick_model():
@@ -99,15 +99,27 @@ def choose_model() -> ActiveModel | None:
     return _quick_model()
 
 
+GENERATION_KEY = "predict_photo_generation"  # {"upload": n, "camera": n}: a new n empties that widget
+
+
+def _new_photo_from(source: str) -> None:
+    """A new photo from one widget empties the other, so the page shows only the photo being judged."""
+    state.set_last_photo_source(source)
+    generations = st.session_state.setdefault(GENERATION_KEY, {"upload": 0, "camera": 0})
+    generations["camera" if source == "upload" else "upload"] += 1
+
+
 def choose_photo():
+    generations = st.session_state.setdefault(GENERATION_KEY, {"upload": 0, "camera": 0})
     upload = st.file_uploader(
-        "Upload a photo", type=PHOTO_TYPES, key="predict_upload", on_change=state.set_last_photo_source, args=("upload",),
+        "Upload a photo", type=PHOTO_TYPES, key=f"predict_upload{generations['upload'] or ''}",
+        on_change=_new_photo_from, args=("upload",),
         help="JPEG, PNG, WebP, HEIC (iPhone), GIF, BMP or TIFF. On a phone this can also open your camera.",
     )
     camera = None
     if secure_context.camera_allowed():  # browsers give the camera to https:// and localhost pages only
-        camera = st.camera_input("Or take a photo with your camera", key="predict_camera",
-                                 on_change=state.set_last_photo_source, args=("camera",))
+        camera = st.camera_input("Or take a photo with your camera", key=f"predict_camera{generations['camera'] or ''}",
+                                 on_change=_new_photo_from, args=("camera",))
     else:
         st.info(secure_context.NOT_SECURE_MESSAGE, icon="🔒")
     sources = {"upload": upload, "camera": camera}

@@ -136,6 +136,9 @@ def _show_results(round_name: str) -> None:
 
 
 def _round(round_name: str) -> None:
+    restored = st.session_state.pop(state.QUIZ_RESTORED, None) if round_name == "lesson" else None
+    if restored and _answers_key(round_name) not in st.session_state:  # after a refresh or a restart
+        st.session_state[_answers_key(round_name)] = {q.id: restored.get(q.id) for q in ROUNDS[round_name]}
     if _answers_key(round_name) in st.session_state:
         _show_results(round_name)
     else:

@@ -157,3 +157,33 @@ def test_the_projector_shows_no_names_and_no_codes(classroom, monkeypatch):
     assert not any("Samantha" in text or code in text or token in text for text in shown)  # ...without names
     assert at.metric[0].value == "1"  # connected now
     assert not at.text_input  # no code asked
+
+
+def test_after_a_restart_the_quiz_shows_the_students_last_answers(classroom):
+    from core.lesson import LESSON_QUESTIONS
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="identity_nickname").input("Sam")
+    at.button[0].click().run()
+    token = at.session_state[identity.TOKEN_KEY]
+    sam = at.session_state[identity.STUDENT_KEY]
+    answers = {q.id: q.answer for q in LESSON_QUESTIONS[:3]}  # three right, five unanswered
+    service.store().add_quiz_attempt(sam.id, answers, 3, len(LESSON_QUESTIONS))
+    service.reset_for_tests()  # the server restarts
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params[identity.TOKEN_PARAM] = token
+    again.run()
+    again.switch_page("app_pages/quiz.py").run()
+    assert not again.exception, [e.value for e in again.exception]
+    assert any(m.label == "Your score" and m.value == f"3 / {len(LESSON_QUESTIONS)}" for m in again.metric)
+    assert sum("Correct:" in s.value for s in again.success) == 3  # the answers themselves, not a blank form
+
+
+def test_the_confusion_matrix_title_fits_a_360_px_phone():
+    import re
+
+    from ui import charts
+
+    title = charts.confusion_matrix([[3, 1], [0, 4]], ["daisy", "roses"]).layout.title.text
+    lines = [re.sub(r"<[^>]+>", "", line) for line in title.split("<br>")]
+    assert max(len(line) for line in lines) <= 40  # about 340 px at the chart's 15 px title font

@@ -49,7 +49,9 @@ def confusion_matrix(matrix: list[list[int]], class_names: list[str]) -> go.Figu
                                showscale=False))
     fig.update_xaxes(title="predicted", side="bottom")
     fig.update_yaxes(title="true", autorange="reversed")
-    return _layout(fig, "Confusion matrix (test photos): right answers on the diagonal", height=380)
+    # Two short lines: one long title is cut off on a 360 px phone.
+    fig = _layout(fig, "Confusion matrix (test photos)<br><sup>right answers on the diagonal</sup>", height=400)
+    return fig.update_layout(margin=dict(t=64))
 
 
 def per_class_accuracy(per_class: dict[str, dict]) -> go.Figure:
@@ -183,7 +185,7 @@ def top_guesses(top: list[tuple[str, float]], sure: bool) -> go.Figure:
 LAYER_STATES = {  # state -> (legend label, colour, bar pattern)
     "frozen": ("❄️ frozen", colours.FROZEN, ""),
     "trainable": ("🔥 trainable", colours.TRAINABLE, "/"),
-    "no params": ("no parameters", colours.NO_PARAMS, ""),
+    "no params": ("no parameters (dotted stub)", colours.NO_PARAMS, "."),
 }
 
 
@@ -238,7 +240,7 @@ def feature_map_grid(maps: np.ndarray, cols: int = 4) -> go.Figure:
     return fig
 
 
-# ----------------------------------------------------------------------------------------- honest accuracy
+# ------------------------------------------------------------------ honest accuracy (helper F, issue 12)
 def fold_accuracies(accuracies: list[float], mean: float, sd: float, mode: str = "") -> go.Figure:
     """One bar per cross-validation fold (its accuracy written on it), the mean as a dashed line and
     mean ± one standard deviation as a grey band."""

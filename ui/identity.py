@@ -203,11 +203,11 @@ def connected() -> list[dict]:
 
 
 def pending_run_ids() -> set[int]:
-    """Runs of this tab's training (or the student's, started in another tab) that the Train page is about to
-    file itself."""
-    student = current_student()
-    job = state.training_job() or (runner().job_for(student.id) if student is not None else None)
-    return set(job.state.run_ids.values()) if job is not None else set()
+    """Runs of this tab's training that the Train page is about to file itself."""
+    from ui import training_job  # the Train page's job control imports this module
+
+    current = training_job.running()
+    return set(current.job.state.run_ids.values()) if current is not None else set()
 
 
 def mark_known(run_ids) -> None:
@@ -248,6 +248,7 @@ def _restore_quiz(student: Student) -> None:
     if attempts:
         best = max(attempts, key=lambda a: a["correct"])
         state.record_quiz_score(best["correct"], best["total"])
+        st.session_state[state.QUIZ_RESTORED] = attempts[-1]["answers"]  # the Quiz page shows them, not a blank
 
 
 def save_quiz_attempt(answers: dict, correct: int, total: int) -> None:
