@@ -27,7 +27,8 @@ from ui.class_map_panel import class_map_panel
 
 st.title("🏋️ Train your classifier")
 st.caption("Phase 1 trains a new head on a frozen ImageNet base. Phase 2 unfreezes the top layers and "
-           "fine-tunes them gently. Every number below comes from a real run on this computer.")
+           "fine-tunes them gently. Your runs' numbers come from real runs on this computer; figures from the "
+           "developers' benchmarks are labelled as such.")
 training_job.collect(run_history.record)  # a training that ended since the last rerun files its runs
 
 st.subheader("1 · Your photos")

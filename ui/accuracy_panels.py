@@ -36,6 +36,7 @@ from core.training import (
     Callbacks,
     TrainConfig,
     head_crossval,
+    preset_benchmark,
     recipe_crossval,
     split_keeping_near_duplicates_together,
 )
@@ -146,19 +147,18 @@ def crossval(cfg: TrainConfig | None) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- preset
-PRESET_MEASURED = ("Measured on the 998 shared flowers by 5-fold cross-validation (four different fold splits): "
-                   "{mean} mean accuracy (folds spread by {sd} points), against {lesson} for the lesson's phase 1 "
-                   "measured the same way. Reading the photos takes a few minutes the first time, then seconds.")
 
 
 def preset(cfg: TrainConfig | None, can_start: bool, start: Callable[[str, TrainConfig], None]) -> None:
     """The "best for small data" preset, offered beside the lesson's recipe with its measured figures;
     ``start(kind, cfg)`` queues a training (the Train page's job control)."""
     best = PRESETS["best"]
-    with st.expander(f"Kiran's 92%: the '{best.title}' preset"):
+    with st.expander(f"Towards Kiran's 92%: the '{best.title}' preset"):
         st.write(best.summary)
-        if best.measured:
-            st.caption(PRESET_MEASURED.format(**best.measured))
+        figures = preset_benchmark()
+        if figures:
+            st.caption(figures.words())
+        st.caption("Reading the photos takes a few minutes the first time, then seconds.")
         st.caption("It replaces both phases: your epoch and learning-rate settings are not used. The test photos "
                    "stay unseen; train and validation photos both teach the head (nothing is tuned on them).")
         if st.button(f"Train the '{best.title}' preset", key="accuracy_preset_train", disabled=not can_start or cfg is None):
@@ -181,7 +181,8 @@ def near_duplicates(data_spec: str | None, seed: int) -> None:
             return
         st.write(found.words())
         for group in found.groups[:8]:
-            st.image([thumbnails.thumbnail(path, 180) for path in group[:6]], width=90)
+            st.image([thumbnails.thumbnail(path, 180) for path in group[:6]], width=90,
+                     alt=[f"Near-duplicate photo {i + 1} of this group" for i in range(len(group[:6]))])
 
 
 def cleaning(result, start: Callable[[str, TrainConfig], None], photos_changed: Callable[[], None]) -> None:
@@ -204,7 +205,7 @@ def cleaning(result, start: Callable[[str, TrainConfig], None], photos_changed: 
         for i, row in enumerate(rows):
             with cols[i % 3]:
                 st.image(thumbnails.thumbnail(row.path), width="stretch", caption=f"{row.split}: labelled {row.true}, model says "
-                         f"{row.predicted} ({row.confidence:.0%})")
+                         f"{row.predicted} ({row.confidence:.0%})", alt=f"A photo labelled {row.true}")
                 if row.editable:
                     _photo_actions(dataset, row, i, photos_changed)
         if st.session_state.get("accuracy_cleaned"):
