@@ -246,7 +246,7 @@ def crossval(preset: Preset, cfg: TrainConfig, k: int = 5, callbacks: Callbacks 
 
 def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset | None = None,
           all_photos: bool = False):
-    """The preset named by ``cfg.preset`` as a ``TrainResult`` (what ``core.engine.train`` returns).
+    """The preset named by ``cfg.preset`` as a ``TrainResult`` (what ``core.training.train`` returns).
 
     The head learns from the train and validation photos together (nothing is chosen on the validation
     photos: there are no epochs), and the test photos stay unseen, so the test accuracy is honest. With
