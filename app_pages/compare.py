@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.lesson import FAST_MS, base_table, measure_latency
-from core.models import DEFAULT_BASE
+from core.models import DEFAULT_BASE, read_layer_table
 from ui import charts, glossary, state, verdict_panel
 
 KEEP_SECONDS = 600
@@ -51,16 +51,28 @@ def _millions(n: int) -> str:
 def _headline(rows: dict[str, dict]) -> None:
     small, big = (rows[k] for k in HEADLINE)
     a, b = st.columns(2)
-    a.metric(f"{small['name']} parameters", _millions(small["params_total"]), border=True)
-    b.metric(f"{big['name']} parameters", _millions(big["params_total"]), border=True)
+    a.metric(f"{small['name']} parameters (with top)", _millions(small["params_total"]), border=True,
+             help=f"Without the ImageNet top: {small['params_no_top']:,}")
+    b.metric(f"{big['name']} parameters (with top)", _millions(big["params_total"]), border=True,
+             help=f"Without the ImageNet top: {big['params_no_top']:,}")
     ratio = big["params_total"] / small["params_total"]
+    borrowed = big["params_no_top"] / small["params_no_top"]
     gap = big["top1"] - small["top1"]
     accuracy = "yet scores about the same" if abs(gap) < 2 else f"and scores {gap:+.1f} points"
     st.markdown(
-        f"**{small['name']}: {small['params_total']:,}** parameters · **{big['name']}: {big['params_total']:,}**. "
-        f"{big['name']} is **{ratio:.0f}× bigger**, {accuracy} on ImageNet "
-        f"({small['top1']:g}% vs {big['top1']:g}% top-1)."
+        f"With the ImageNet top: **{small['name']}: {small['params_total']:,}** parameters · "
+        f"**{big['name']}: {big['params_total']:,}**, so {big['name']} is **{ratio:.0f}× bigger**, {accuracy} on "
+        f"ImageNet ({small['top1']:g}% vs {big['top1']:g}% top-1). The part transfer learning borrows (no top) is "
+        f"**{_millions(small['params_no_top'])} vs {_millions(big['params_no_top'])}**: about "
+        f"**{borrowed:.1f}×**. Most of {big['name']}'s size is its top, which we throw away."
     )
+    table = read_layer_table()
+    if table.get("key") == small["key"]:
+        batchnorm = sum(layer["params"] for layer in table["layers"] if layer["type"] == "BatchNormalization")
+        st.caption(f"The lesson says ~3.4M for {small['name']}: the paper's rounded count. Keras counts "
+                   f"{small['params_total']:,} because it includes every BatchNorm layer's numbers ({batchnorm:,} "
+                   f"here), which such counts often leave out: without them, "
+                   f"{small['params_total'] - batchnorm:,}.")
 
 
 def _table(rows: list[dict], latency: dict) -> pd.DataFrame:
@@ -146,7 +158,7 @@ st.dataframe(
 )
 st.caption(
     "Parameter and layer counts come from the real Keras architectures. Size = parameters × 4 bytes. "
-    "Top-1 = share of ImageNet test photos whose first guess is right, as published (see source)."
+    "Top-1 = share of ImageNet validation photos whose first guess is right, as published (see source)."
 )
 
 glossary.expander(["top-1", "ImageNet", "log scale", "no top / include_top", "parameters"])

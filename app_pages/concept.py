@@ -15,6 +15,7 @@ from core.lesson import FeatureMaps, first_layer_feature_maps, sample_flowers
 from core.models import TABLE_KEY, TABLE_SIZE, WeightsUnavailable, read_layer_table, unfreeze_summary, weights_available
 from core.photos import ImageProblem, load_array
 from ui import charts, glossary
+from ui.chart_words import layer_bars_words
 from ui.lesson_panels import claims_beside_measurements
 
 MAPS_KEY = "concept_maps"
@@ -89,6 +90,9 @@ def _unfreeze() -> None:
         help="Never change during training. Includes BatchNorm's running averages, which are never trained.",
     )
     st.plotly_chart(charts.layer_bars(summary), key="concept_layers", config={"displayModeBar": False})
+    st.caption("Bars: ❄️ frozen = plain, 🔥 trainable = striped, layers with no parameters = dotted stubs.")
+    with st.expander("The diagram in words (every stage's layers and parameters)"):
+        st.markdown(layer_bars_words(summary))
     if summary["unfreeze"] == 0:
         st.caption(f"All {n} base layers frozen: only the new head learns. Fast, and safe with few photos.")
     else:
@@ -136,7 +140,7 @@ def _feature_maps_section() -> None:
     result = st.session_state.get(MAPS_KEY)
     if result is None:
         return
-    st.image(result.image, caption="The photo (224×224)", width=160)
+    st.image(result.image, caption="The photo (224×224)", width=160, alt="The flower photo the feature maps come from")
     panels = [("pretrained", "**Pretrained**: edges, textures, colours", result.pretrained),
               ("random", "**Random**: nothing learned yet", result.random)]
     for column, (name, title, maps) in zip(st.columns(2), panels):

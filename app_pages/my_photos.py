@@ -107,7 +107,7 @@ def tidy(own, name: str, classes: list[str]) -> None:
     with st.container(horizontal=True, gap="small"):
         for i, path in enumerate(shown):
             with st.container(width=104, gap=None):
-                st.image(thumbnails.thumbnail(str(path), 200), width=96)
+                st.image(thumbnails.thumbnail(str(path), 200), width=96, alt=f"Your photo #{page * PER_PAGE + i + 1}")
                 if st.checkbox(f"#{page * PER_PAGE + i + 1}", key=f"my_photos_tick_{round_}_{path.name}"):
                     chosen.append(path.name)
     if pages > 1:

@@ -28,7 +28,7 @@ def join_panel() -> None:
         return
     url = urls[0]
     qr, words = st.columns([3, 2], vertical_alignment="center")
-    qr.image(qr_png(url, scale=16), width="stretch")
+    qr.image(qr_png(url, scale=16), width="stretch", alt=f"QR code of the join address {url}")
     words.markdown("### Scan the code with your phone's camera\n\nor type the whole address, with **https://**:")
     words.code(url, language=None)
     if https:

@@ -58,7 +58,7 @@ def join_section() -> None:
                        "upload photos). Start it with `make classroom` for HTTPS.")
         cols = st.columns(min(3, len(urls)))
         for col, url in zip(cols, urls[:3]):
-            col.image(qr_png(url), caption=url, width=220)
+            col.image(qr_png(url), caption=url, width=220, alt=f"QR code of the join address {url}")
             col.code(url, language=None)
         if https:
             st.caption("The certificate is self-made: each phone asks once to accept it (README shows how).")

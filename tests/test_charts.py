@@ -76,6 +76,11 @@ def test_layer_bars_mark_trainable_layers_by_pattern_too():
     assert list(by_name["🔥 trainable"].x) == [2]
 
 
+def test_layer_bars_tell_every_state_apart_by_pattern_not_only_colour():
+    patterns = [pattern for _label, _colour, pattern in charts.LAYER_STATES.values()]
+    assert len(set(patterns)) == len(patterns) == 3
+
+
 def test_feature_map_grid_lays_maps_out_four_wide():
     fig = charts.feature_map_grid(np.zeros((8, 10, 10), np.float32))
     assert np.asarray(fig.data[0].z).shape == (2 * 10 + 4, 4 * 10 + 3 * 4)

@@ -28,11 +28,20 @@ def page() -> AppTest:
 def test_headline_numbers_come_from_the_real_architectures(page):
     small, big = models.architecture_facts("mobilenet_v2"), models.architecture_facts("vgg16")
     metrics = {m.label: m.value for m in page.metric}
-    assert metrics["MobileNetV2 parameters"] == f"{small.params_total / 1e6:.1f}M"
-    assert metrics["VGG16 parameters"] == f"{big.params_total / 1e6:.1f}M"
+    assert metrics["MobileNetV2 parameters (with top)"] == f"{small.params_total / 1e6:.1f}M"
+    assert metrics["VGG16 parameters (with top)"] == f"{big.params_total / 1e6:.1f}M"
     headline = next(m.value for m in page.markdown if "× bigger" in m.value)
     assert f"{small.params_total:,}" in headline and f"{big.params_total:,}" in headline
-    assert f"{big.params_total / small.params_total:.0f}× bigger" in headline
+    assert f"{big.params_total / small.params_total:.0f}× bigger" in headline and "With the ImageNet top" in headline
+    # the part transfer learning borrows, counted from the same architectures
+    assert f"{small.params_no_top / 1e6:.1f}M vs {big.params_no_top / 1e6:.1f}M" in headline
+    assert f"{big.params_no_top / small.params_no_top:.1f}×" in headline
+
+
+def test_the_lessons_3_4_million_is_explained_once(page):
+    small = models.architecture_facts("mobilenet_v2")
+    notes = [c.value for c in page.caption if "3.4M" in c.value]
+    assert len(notes) == 1 and f"{small.params_total:,}" in notes[0] and "BatchNorm" in notes[0]
 
 
 def test_table_lists_every_base_with_real_counts(page):

@@ -4,9 +4,11 @@ and that it opens without TensorFlow."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -72,6 +74,20 @@ def test_diagram_colours_follow_the_slider():
     assert len(bars["🔥 trainable"]["x"]) == summary["layers_trainable"]
     assert len(bars["🔥 new head"]["x"]) == len(summary["head"])
     assert min(bars["🔥 trainable"]["x"]) >= 154 - 100 > max(bars["❄️ frozen"]["x"])
+
+
+def test_the_layer_diagram_is_also_said_in_words():
+    at = _page()
+    at.slider(key="concept_unfreeze").set_value(30).run()
+    words = next(m.value for m in at.markdown if "**stage 7**" in m.value)
+    summary = architecture.unfreeze_summary(30)
+    assert all(f"**stage {stage}**" in words for stage in range(1, 8))
+    counts = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) parameters", words)]
+    assert sum(counts[:-1]) == summary["params_total"] and counts[-1] == summary["head_params"]
+    assert "13 trainable, 5 frozen" in words  # stage 6 is split by the lesson's 30 layers
+    at.slider(key="concept_unfreeze").set_value(0).run()
+    words = next(m.value for m in at.markdown if "**stage 7**" in m.value)
+    assert "trainable," not in words.split("**new head**")[0]
 
 
 def test_feature_maps_on_demand():
@@ -177,9 +193,15 @@ def fake_reference():
     figures = {k: {"test_accuracy": a, "n_test": 150, "seconds": 1.0}
                for k, a in {"scratch": 0.41, "phase1": 0.77, "phase2": 0.88}.items()}
     reference._store(key, {"key": key, "computed_at": "now", "cpu_count": 2, "settings": "test settings",
-                           "figures": figures})
+                           "transfer_config": reference.TRANSFER.to_dict(),
+                           "scratch_config": reference.SCRATCH.to_dict(), "figures": figures})
     yield
     reference._cache_file(key).unlink()
+
+
+def _cell_lines(at: AppTest) -> list[str]:
+    """What the claims' cells say under the lesson's figures (measured figures, or how a run differs)."""
+    return [m.value for m in (*at.markdown, *at.caption) if m.value.startswith(("Measured here", "Your ", "The reference"))]
 
 
 def test_lesson_figures_are_labelled_as_its_claims_with_conditions():
@@ -189,22 +211,53 @@ def test_lesson_figures_are_labelled_as_its_claims_with_conditions():
     for claim in CLAIMS:
         assert f"Lesson's claim: **{claim.figure}**" in text
     assert "Colab T4 GPU" in text and f"{LESSON_TRAIN_PHOTOS:,}" in text and "30 epochs" in text
+    # the first screen teaches: the tiles hold the lesson's figures, never a blank
+    assert _claim_tiles(at) == {claim.stage: claim.figure for claim in CLAIMS}
+    assert not any("Not measured here yet" in c.value for c in at.caption)
     if reference.cached_measurement() is None:  # nothing measured yet: no figure pretends to be one, and it can be measured
-        assert set(_claim_tiles(at).values()) == {"—"}
-        assert at.button(key="concept_reference_start")
+        assert _cell_lines(at) == []
+        assert any("No run with the lesson's settings" in c.value for c in at.caption)
 
 
-def test_the_reference_run_fills_the_tiles_and_the_students_own_run_comes_first(fake_reference):
+def _run(accuracies: dict, **settings) -> SimpleNamespace:
+    return SimpleNamespace(timings={"phase_test_accuracy": accuracies}, test={"n": 12},
+                           config=replace(reference.TRANSFER, **settings))
+
+
+def test_only_a_run_with_the_claims_settings_fills_its_cell(fake_reference):
     at = _page()
-    assert _claim_tiles(at) == {"CNN from scratch": "41%", "Frozen MobileNetV2 + new head": "77%",
-                                "Fine-tune the top 30 layers": "88%"}
+    lines = _cell_lines(at)
+    assert "Measured here: **77%** (the reference run)" in lines and "Measured here: **88%** (the reference run)" in lines
+    # the reference's scratch CNN runs at 96 px for 15 epochs: said, not passed off as the story's figure
+    scratch = next(line for line in lines if "41%" in line)
+    assert "not with the lesson's settings" in scratch and "96 px, not 224 px" in scratch and "15, not 30" in scratch
     assert "concept_reference_start" not in [b.key for b in at.button]
-    assert any("the reference run, 150 test photos" in m.help for m in at.metric if m.help)
 
-    mine = SimpleNamespace(timings={"phase_test_accuracy": {"phase1": 0.61, "phase2": 0.66}}, test={"n": 12})
-    at.session_state[state.LATEST_RESULT] = mine
+    # a student's own run with the lesson's settings comes first
+    at.session_state[state.LATEST_RESULT] = _run({"phase1": 0.61, "phase2": 0.66})
     at.run()
-    tiles = _claim_tiles(at)
-    assert tiles["Frozen MobileNetV2 + new head"] == "61%" and tiles["Fine-tune the top 30 layers"] == "66%"
-    assert tiles["CNN from scratch"] == "41%"  # still the reference: the student has not trained one
-    assert any("your latest run, 12 test photos" in m.help for m in at.metric if m.help)
+    lines = _cell_lines(at)
+    assert "Measured here: **61%** (your latest run)" in lines and "Measured here: **66%** (your latest run)" in lines
+
+    # a 96 px, 10-layer, lr 1e-2 run never stands beside the lesson's 90–95%: the reference's figure does
+    at.session_state[state.LATEST_RESULT] = _run({"phase1": 0.70, "phase2": 0.22}, image_size=96, unfreeze=10, lr2=1e-2)
+    at.run()
+    lines = _cell_lines(at)
+    assert not any("22%" in line for line in lines)
+    assert "Measured here: **88%** (the reference run)" in lines
+
+
+def test_without_a_comparable_run_the_cell_says_how_the_run_differs():
+    reference._key_memo.clear()
+    at = AppTest.from_file(str(PAGE), default_timeout=180)
+    at.session_state[state.LATEST_RESULT] = _run({"phase1": 0.70, "phase2": 0.22}, image_size=96, unfreeze=10,
+                                                 lr2=1e-2)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if reference.cached_measurement() is not None:
+        pytest.skip("a reference run is cached on this machine: its comparable figures fill the cells")
+    assert _claim_tiles(at) == {claim.stage: claim.figure for claim in CLAIMS}
+    phase2 = next(line for line in _cell_lines(at) if "22%" in line)
+    assert not phase2.startswith("Measured here")
+    for words in ("image size: 96 px, not 224 px", "layers unfrozen: 10, not 30", "learning rate: 0.01, not 1e-05"):
+        assert words in phase2

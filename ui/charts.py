@@ -240,7 +240,7 @@ def feature_map_grid(maps: np.ndarray, cols: int = 4) -> go.Figure:
     return fig
 
 
-# ------------------------------------------------------------------ honest accuracy (helper F, issue 12)
+# ----------------------------------------------------------------------------------------- honest accuracy
 def fold_accuracies(accuracies: list[float], mean: float, sd: float, mode: str = "") -> go.Figure:
     """One bar per cross-validation fold (its accuracy written on it), the mean as a dashed line and
     mean ± one standard deviation as a grey band."""

@@ -10,7 +10,7 @@ from core.inference import heatmap_legend as heatmap_legend_image  # this module
 TERMS: dict[str, str] = {
     "top-1": "Top-1 accuracy: the share of test photos whose FIRST guess is right. (Top-5 would count a photo as "
              "right if the answer is anywhere in the model's five best guesses.)",
-    "ImageNet": "A collection of about 1.3 million labelled photos in 1,000 classes (dogs, cars, daisies…). The "
+    "ImageNet": "A collection of about 1.4 million labelled photos in 1,000 classes (dogs, cars, daisies…). The "
                 "bases here learned to see on it.",
     "log scale": "On a log scale every step along the axis multiplies by the same amount (1, 10, 100, 1,000…), "
                  "so a 3-million and a 138-million model both fit on one chart. Equal gaps mean equal ratios.",
@@ -34,8 +34,8 @@ TERMS: dict[str, str] = {
                         "diagonal is right; every other square is a mix-up (e.g. 3 roses called tulips).",
     "validation / test photos": "Validation photos steer training choices; test photos are kept apart until the "
                                 "end, so the test accuracy is a fair exam on photos the model never saw.",
-    "95% interval": "With only ~150 test photos an accuracy is uncertain: the true value is probably (95%) "
-                    "inside this range.",
+    "95% interval": "With only a few hundred test photos or fewer, an accuracy is uncertain: the true value is "
+                    "probably (95%) inside this range.",
     "entropy": "How spread out the model's votes are: 0% = all on one class (sure), 100% = equal on every class "
                "(no idea).",
     "Grad-CAM": "A heat map of which parts of the photo pushed the model towards a class the most.",
@@ -57,6 +57,7 @@ def expander(terms: list[str], title: str = "📖 Words on this page") -> None:
 
 def heatmap_legend() -> None:
     """The Grad-CAM overlay's colour scale with words at both ends: colour alone never carries the meaning."""
-    st.image(heatmap_legend_image(), width="stretch")
+    st.image(heatmap_legend_image(), width="stretch",
+             alt="Colour scale of the heat map: dark purple (hardly mattered), teal, bright yellow (mattered most)")
     st.caption("Colour scale of the heat map, left to right: ◀ hardly mattered (dark purple) · a little (teal) · "
                "mattered most (bright yellow) ▶")

@@ -22,7 +22,8 @@ def config(cfg: TrainConfig) -> TrainConfig:
 
 def record(scratch: TrainResult, transfer: TrainResult) -> None:
     state.set_kiran({"scratch": scratch.test["accuracy"], "transfer": transfer.test["accuracy"],
-                     "epochs": transfer.config.epochs1 + transfer.config.epochs2, "size": transfer.config.image_size})
+                     "epochs": transfer.config.epochs1 + transfer.config.epochs2, "size": transfer.config.image_size,
+                     "data": transfer.config.data})
 
 
 def show() -> None:

@@ -54,7 +54,8 @@ def _flowers(seed: int) -> str | None:
     with st.expander("A few photos of each class"):
         for name, paths in found["samples"].items():
             st.markdown(f"**{name}**")
-            st.image([thumbnails.thumbnail(path, 220) for path in paths], width=110)
+            st.image([thumbnails.thumbnail(path, 220) for path in paths], width=110,
+                     alt=[f"A photo of {name}"] * len(paths))
     return TF_FLOWERS
 
 

@@ -78,7 +78,7 @@ def mistakes(result: TrainResult) -> None:
         cols = st.columns(3)
         for i, row in enumerate(wrong):
             cols[i % 3].image(thumbnails.thumbnail(row["path"]), caption=f"{row['true']} → {row['predicted']} ({row['confidence']:.0%})",
-                              width="stretch")
+                              width="stretch", alt=f"A photo of {row['true']} the model called {row['predicted']}")
 
 
 def provenance(result: TrainResult) -> None:
