@@ -33,6 +33,15 @@ def prepare_quick_model(env: dict) -> None:
     subprocess.run([sys.executable, "-m", "core.training.quick_model"], cwd=PROJECT_ROOT, env=env, check=False)
 
 
+def prepare_features(env: dict, sizes: list[int]) -> None:
+    """The frozen features of the class's flowers at the lesson's default cut, made (or found on disk) before
+    the server starts: the first trainings then start from the cache (core.classroom.warm_start)."""
+    print(f"  Preparing the flower features at {', '.join(map(str, sizes))} px for the first trainings (the first "
+          "time takes a minute or two)...", flush=True)
+    subprocess.run([sys.executable, "-m", "core.classroom.warm_start", "--sizes", *map(str, sizes)],
+                   cwd=PROJECT_ROOT, env=env, check=False)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
@@ -40,6 +49,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-qr", action="store_true", help="print the addresses without QR codes")
     parser.add_argument("--no-quick-model", action="store_true",
                         help="start at once; the first student to ask trains the quick model in the server")
+    parser.add_argument("--warm-sizes", type=int, nargs="*", default=[224],
+                        help="image sizes whose flower features are prepared before students arrive (default: "
+                             "224, the lesson's; none: skip)")
     args = parser.parse_args(argv)
 
     code = os.environ.get("TLL_TEACHER_CODE", "")
@@ -77,6 +89,10 @@ def main(argv=None) -> int:
                                 else "off: set TLL_TEACHER_CODE to use it"))
     print(f"  Students' work is kept in {folder}\n", flush=True)
     env = {**os.environ, "TLL_CLASSROOM": "1"}
+    # Training workers wait ready (TensorFlow imported), one per training the server runs at once.
+    env.setdefault("TLL_WARM_WORKERS", env.get("TLL_MAX_TRAININGS", "2"))
+    if args.warm_sizes:
+        prepare_features(env, args.warm_sizes)
     if not args.no_quick_model:
         prepare_quick_model(env)
     os.chdir(PROJECT_ROOT)

@@ -87,6 +87,12 @@ class Learner:
         self._prepared = False
         self._test: tuple[np.ndarray, np.ndarray] | None = None  # (probabilities, labels) after the last phase
 
+    def prepare(self) -> dict:
+        """Only the frozen work, no training: the features from the cache or read now and stored (a server warms
+        its cache this way before a class). Returns the cache's states, e.g. ``{"pooled": "warm", "cut": "cold"}``."""
+        self._prepare()
+        return dict(self.cache)
+
     def fit_head(self) -> PhaseResult:
         """Phase 1: the new head on the frozen base, ``cfg.epochs1`` epochs at ``cfg.lr1``."""
         if self.stopped or not self._prepare():

@@ -15,10 +15,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Protocol
 
-from core.classroom.runner.worker import EVENTS_FD_VARIABLE
+from core.classroom.runner.worker import EVENTS_FD_VARIABLE, WARM_VARIABLE
 from core.utils.paths import PROJECT_ROOT
 
 
@@ -47,9 +48,10 @@ class Backend(Protocol):
 class LocalProcess:
     """A worker process on this computer and the pipe it reports on."""
 
-    def __init__(self, job: dict, log_path: Path | None):
+    def __init__(self, job: dict | None, log_path: Path | None, warm: bool = False):
+        """``job``: sent at once; None for a warm worker, which gets ready and waits for ``assign``."""
         read_fd, write_fd = os.pipe()
-        env = {**os.environ, EVENTS_FD_VARIABLE: str(write_fd)}
+        env = {**os.environ, EVENTS_FD_VARIABLE: str(write_fd), WARM_VARIABLE: "1" if warm else "0"}
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
         try:
@@ -66,6 +68,10 @@ class LocalProcess:
         self._reader = os.fdopen(read_fd, "rb", buffering=0)
         self._partial = b""
         self.node = socket.gethostname()
+        if job is not None:
+            self.assign(job)
+
+    def assign(self, job: dict) -> None:
         self._send(json.dumps(job) + "\n")
 
     def _send(self, text: str) -> None:
@@ -125,14 +131,53 @@ class LocalProcess:
 
 
 class LocalProcessBackend:
+    """``warm``: how many worker processes wait ready (TensorFlow imported) for the next jobs. Each does one
+    training and ends, so its memory goes back to the system; the pool starts its replacement at once."""
+
     name = "local"
 
-    def __init__(self, log_dir: Path | None = None):
+    def __init__(self, log_dir: Path | None = None, warm: int = 0):
         self.log_dir = log_dir
+        self.warm = max(0, warm)
+        self._ready: list[LocalProcess] = []
+        self._lock = threading.Lock()
+        self._spawned = 0
+        self.fill()
+
+    def _log(self, name: str) -> Path | None:
+        if not self.log_dir:
+            return None
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return self.log_dir / f"{name}.log"
+
+    def fill(self) -> None:
+        """Start warm workers until ``warm`` wait (those that died while waiting are replaced)."""
+        with self._lock:
+            for process in [p for p in self._ready if p.exit_status() is not None]:
+                self._ready.remove(process)
+                process.close()
+            while len(self._ready) < self.warm:
+                self._spawned += 1
+                self._ready.append(LocalProcess(None, self._log(f"warm-{os.getpid()}-{self._spawned}"), warm=True))
 
     def start(self, job: dict) -> LocalProcess:
-        log = None
-        if self.log_dir:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            log = self.log_dir / f"{job['job_id']}.log"
-        return LocalProcess(job, log)
+        with self._lock:
+            ready = next((p for p in self._ready if p.exit_status() is None), None)
+            if ready is not None:
+                self._ready.remove(ready)
+        if ready is None:
+            process = LocalProcess(job, self._log(job["job_id"]))
+        else:
+            ready.assign(job)
+            process = ready
+        self.fill()
+        return process
+
+    def close(self) -> None:
+        """End the waiting workers (a server stopping; the running ones belong to their jobs)."""
+        with self._lock:
+            waiting, self._ready = self._ready, []
+            self.warm = 0
+        for process in waiting:
+            process.kill()
+            process.close()

@@ -56,7 +56,36 @@ def make_backend(data: Store):
         return ThreadBackend()
     if choice != "process":
         raise ValueError(f"TLL_TRAINING_BACKEND must be process or thread, not {choice!r}")
-    return LocalProcessBackend(data.folder / "logs")
+    return process_backend(data)
+
+
+def warm_workers() -> int:
+    """``TLL_WARM_WORKERS``: worker processes kept ready (TensorFlow imported) for the next trainings; ``make
+    classroom`` sets it to the number of trainings at once, a one-person app and the tests leave it at 0."""
+    return max(0, int(os.environ.get("TLL_WARM_WORKERS", "0") or 0))
+
+
+_process_backend: LocalProcessBackend | None = None
+
+
+def process_backend(data: Store) -> LocalProcessBackend:
+    """One per server, so its warm workers outlive each job."""
+    global _process_backend
+    with _lock:
+        logs = data.folder / "logs"
+        if _process_backend is None or _process_backend.log_dir != logs:
+            if _process_backend is not None:
+                _process_backend.close()
+            _process_backend = LocalProcessBackend(logs, warm_workers())
+        return _process_backend
+
+
+def prepare_workers() -> None:
+    """Start the warm workers now (the first page anyone opens), not when the first student presses Train."""
+    if warm_workers() and _process_backend is None and not ray_address():
+        runner()
+        if os.environ.get("TLL_TRAINING_BACKEND", "process").strip().lower() == "process":
+            process_backend(store())
 
 
 def runner() -> Runner:
@@ -72,11 +101,13 @@ def runner() -> Runner:
 
 def reset_for_tests(folder: Path | None = None) -> None:
     """A fresh store (on ``folder``) and runner: what a server restart does."""
-    global _store, _runner
+    global _store, _runner, _process_backend
     with _lock:
         if _runner is not None:
             _runner.close()
-        _runner = None
+        if _process_backend is not None:
+            _process_backend.close()
+        _runner = _process_backend = None
         _store = Store(folder) if folder else None
 
 

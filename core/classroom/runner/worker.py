@@ -28,6 +28,8 @@ from core.utils.safe_text import student_error
 EVENTS_FD_VARIABLE = "TLL_WORKER_EVENTS_FD"
 RECIPE_NAMES = ("transfer", "scratch")  # core.classroom.runner.recipes.RECIPES, imported when training (it loads the engine)
 SERVER_RECIPE_NAMES = ("reference", "scaling", "crossval")  # recipes.SERVER_RECIPES: the teacher's measurements
+WARM_VARIABLE = "TLL_WORKER_WARM"  # set by the backend's pool of warm workers (core.classroom.runner.backend)
+WARM_NICE = 5  # the service's trainings run at nice 5; a job's "nice" is where it ends up, not an increment
 FAKE_RECIPES_VARIABLE = "TLL_WORKER_FAKE_RECIPES"  # tests only: "fake" trains nothing, in a real process
 PROGRESS_EVERY_S = 0.2  # progress comes per batch; the page redraws once a second
 WRONG_PHOTOS_KEPT = 12  # the Train page shows this many misclassified photos
@@ -144,11 +146,21 @@ def run_fake(job: dict, events: Events, stop: threading.Event) -> None:
                 misclassified=[])
 
 
+def get_ready() -> None:
+    """A warm worker (``LocalProcessBackend(warm=...)``) imports TensorFlow and the training code while it waits for its job: about
+    half of a fresh process's time to its first batch."""
+    os.nice(WARM_NICE)  # as a training's worker: pages stay first (a process cannot raise its priority again)
+    import core.training.learner  # noqa: F401 - Keras and TensorFlow
+    import core.training.recipe  # noqa: F401
+
+
 def main() -> int:
     events = Events(int(os.environ[EVENTS_FD_VARIABLE]))
+    if os.environ.get(WARM_VARIABLE) == "1":
+        get_ready()
     job = json.loads(sys.stdin.readline())
     if job.get("nice"):
-        os.nice(int(job["nice"]))  # pages stay responsive while trainings share the CPU
+        os.nice(max(0, int(job["nice"]) - os.nice(0)))  # pages stay responsive while trainings share the CPU
     stop = threading.Event()
     threading.Thread(target=watch_stdin, args=(stop,), name="stdin watcher", daemon=True).start()
     events.send("started", pid=os.getpid(), node=socket.gethostname())

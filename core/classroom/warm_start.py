@@ -1,0 +1,72 @@
+"""Before the class arrives: the frozen features every first training needs, ready on disk.
+
+    python -m core.classroom.warm_start [--sizes 224]
+
+``make classroom`` runs this before the server starts. For the class's flowers at each size it reads every photo
+through the frozen base once, at the lesson's default cut (top 30 unfrozen), and stores what crosses the freeze
+boundary and the pooled vectors phase 1 trains on (``core.training.feature_cache``). Every training with those
+settings, and every phase-1-only one, then starts from the cache instead of the photos. A second start finds
+them on disk and says so in a second or two. Progress goes to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from core.models.bases import IMAGE_SIZES
+from core.photos import TF_FLOWERS
+from core.training import Callbacks, Progress, TrainConfig
+from core.training.feature_cache import BATCH
+
+DEFAULT_SIZES = (224,)
+
+
+def _printer(size: int):
+    """One terminal line, rewritten at most once a second: what the frozen base is reading and how many batches."""
+    seen = {"batches": 0, "shown": 0.0}
+
+    def show(progress: Progress) -> None:
+        seen["batches"] += 1
+        now = time.monotonic()
+        if now - seen["shown"] >= 1.0:
+            seen["shown"] = now
+            print(f"\r  Flower features at {size} px: {progress.message}, {seen['batches']} batches of "
+                  f"{BATCH} photos so far   ", end="", flush=True)
+
+    return show
+
+
+def prepare_features(size: int, on_progress=None, data: str = TF_FLOWERS) -> dict[str, str]:
+    """The lesson's default cut at ``size`` for the shared flowers: ``{part: "warm" (found) or "cold" (made now)}``."""
+    from core.photos import load_dataset
+    from core.training.learner import vision_learner
+
+    cfg = TrainConfig(image_size=size, data=data)
+    learner = vision_learner(load_dataset(cfg.data, cfg.seed), cfg, Callbacks(on_progress=on_progress))
+    return {part: state for part, state in learner.prepare().items() if state in ("warm", "cold")}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), choices=IMAGE_SIZES,
+                        help="image sizes the class will train at (default: the lesson's 224)")
+    args = parser.parse_args(argv)
+    for size in args.sizes:
+        started = time.perf_counter()
+        try:
+            states = prepare_features(size, _printer(size))
+        except Exception as error:  # noqa: BLE001 - the class can still train; the first training makes them
+            print(f"\n  Could not prepare the flower features at {size} px ({error}); the first training will.",
+                  flush=True)
+            continue
+        found = all(state == "warm" for state in states.values())
+        what = "found on disk" if found else "made and stored"
+        print(f"\r  Flower features at {size} px: {what} ({', '.join(sorted(states))}) in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
