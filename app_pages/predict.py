@@ -159,22 +159,28 @@ def show_result(active: ActiveModel, memo: dict) -> None:
                           help="Pick another class to see what (if anything) in the photo looks like it to the model.")
     index = active.class_names.index(target)
     if index not in memo["cams"]:
-        memo["cams"][index] = grad_cam(active.model, model_input, index)
+        try:
+            memo["cams"][index] = grad_cam(active.model, model_input, index)
+        except ValueError as cannot:  # CannotExplain (a model of another shape), ModelRunFailed: for the student
+            memo["cams"][index] = str(cannot)
     heatmap = memo["cams"][index]
 
     photo_col, cam_col = st.columns(2)
     width, height = display.info.get("original_size", display.size)
     with photo_col:
         st.image(display, caption=f"Your photo ({width}x{height} pixels)", width="stretch")
-    with cam_col:
-        st.image(overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
-        glossary.heatmap_legend()
-    rows, cols = heatmap.shape
-    if float(heatmap.max()) <= 0:
-        st.caption(f"**Where the model looked:** nothing in this photo pushed the model towards {as_text(target)}.")
+    if isinstance(heatmap, str):
+        cam_col.info(heatmap)
     else:
-        st.caption(f"**Where the model looked:** red and yellow areas pushed the model most towards {as_text(target)}; "
-                   f"blue areas hardly mattered. (Grad-CAM on a {rows}x{cols} grid, so it is blurry.)")
+        with cam_col:
+            st.image(overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
+            glossary.heatmap_legend()
+        rows, cols = heatmap.shape
+        if float(heatmap.max()) <= 0:
+            st.caption(f"**Where the model looked:** nothing in this photo pushed the model towards {as_text(target)}.")
+        else:
+            st.caption(f"**Where the model looked:** red and yellow areas pushed the model most towards {as_text(target)}; "
+                       f"blue areas hardly mattered. (Grad-CAM on a {rows}x{cols} grid, so it is blurry.)")
 
     if min(width, height) < SMALL_PHOTO:
         st.info(f"This photo is only {width}x{height} pixels. It was enlarged to {active.image_size}x"

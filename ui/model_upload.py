@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.inference import MAX_MODEL_BYTES, MB, load_trained_model
+from core.inference import MAX_MODEL_BYTES, MB, load_isolated
 from core.utils import student_error
 from core.utils.safe_text import as_text
 
@@ -50,7 +50,7 @@ def _load(upload) -> UploadedModel | str:
         return saved[1]
     try:
         with st.spinner(f"Checking and loading {as_text(upload.name)}…"):
-            loaded = load_trained_model(data, upload.name)
+            loaded = load_isolated(data, upload.name)  # checked, then run by a memory-limited worker
         outcome = UploadedModel(loaded.model, loaded.class_names, loaded.image_size, f"upload-{digest}",
                                 _describe(upload.name, loaded))
     except ValueError as problem:  # ModelFileProblem: written for the student

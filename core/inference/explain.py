@@ -19,6 +19,25 @@ from PIL import Image
 from core.models.bases import base_of
 
 
+class CannotExplain(ValueError):
+    """This model is not shaped like the lab's classifiers, so Grad-CAM cannot say where it looked."""
+
+
+EXPLAINED_LAYERS = ("preprocess", "pool", "head_dense", "head_dropout", "predictions")
+
+
+def explainable(model) -> str | None:
+    """Why Grad-CAM cannot run on ``model`` (None: it can): it needs the lab's preprocess, a nested base with a
+    4-D feature map, and the head."""
+    names = [layer.name for layer in model.layers]
+    missing = [name for name in EXPLAINED_LAYERS if name not in names]
+    bases = [layer for layer in model.layers if layer.name not in {"pixels", *EXPLAINED_LAYERS}]
+    if missing or len(bases) != 1 or len(getattr(bases[0], "output_shape", ()) or ()) != 4:
+        return ("This model is not built like the models this app trains (a base model, then a pooling layer and "
+                "a head), so “where the model looked” cannot be shown for it. Its answers above still count.")
+    return None
+
+
 def grad_cam(model, image_uint8: np.ndarray, class_index: int | None = None) -> np.ndarray:
     """Grad-CAM heatmap (float32, ``[h, w]``, 0..1) for one ``size x size x 3`` uint8 photo.
 
@@ -29,12 +48,18 @@ def grad_cam(model, image_uint8: np.ndarray, class_index: int | None = None) -> 
     the paper: softmax probabilities saturate near 100% and would give vanishing gradients.
 
     All zeros means nothing in the photo argued *for* that class. Read-only: the model is not changed.
+    A model of another shape raises ``CannotExplain`` (its message is for the student).
     """
+    if hasattr(model, "grad_cam"):  # an uploaded model, run in its worker process (core.inference.isolated_model)
+        return model.grad_cam(image_uint8, class_index)
     import tensorflow as tf
 
     image = np.asarray(image_uint8)
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"expected one RGB photo of shape (size, size, 3), got {image.shape}")
+    reason = explainable(model)
+    if reason:
+        raise CannotExplain(reason)
     base = base_of(model)
     preprocess = model.get_layer("preprocess")
     pool = model.get_layer("pool")
