@@ -5,9 +5,10 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from ui import error_page, identity, phone_style, run_timing, server_tuning, state, teacher_session
+from ui import error_page, identity, phone_style, run_timing, server_tuning, state, teacher_session, upload_budget
 
 server_tuning.keep_keras_session()  # Streamlit would clear Keras's session after every run: see the module
+upload_budget.install()  # files waiting in Streamlit's upload endpoint get a memory budget
 
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
