@@ -12,7 +12,7 @@ from pathlib import Path
 from core.classroom.runner.ray_settings import ray_address
 from core.cli import folds as folds_cli
 from core.export import save_trained_model
-from core.lesson.codegen import emit_script
+from core.lesson.codegen import emit_notebook, emit_script
 from core.models import BASES, IMAGE_SIZES, WeightsUnavailable
 from core.photos import DatasetError
 from core.training import AugmentConfig, Callbacks, EpochRecord, TrainConfig, train
@@ -47,6 +47,8 @@ def parse_args(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
                         help="visible: up to 10%% of the image; lesson: ImageDataGenerator's shear_range=0.1 (0.1°)")
     parser.add_argument("--emit-code", metavar="FILE.py",
                         help="write the runnable Keras 3 script of these settings (core.lesson.codegen) and exit: no training")
+    parser.add_argument("--emit-notebook", metavar="FILE.ipynb",
+                        help="the same code as a Jupyter notebook, one cell per lesson step, and exit: no training")
     parser.add_argument("--preset", default="", choices=("", "best"),
                         help="best: 'best for small data' (core.training.presets) instead of the lesson's two phases")
     parser.add_argument("--folds", type=int, default=0, help="k-fold cross-validation instead of one training")
@@ -78,16 +80,23 @@ def print_epoch(r: EpochRecord) -> None:
           f"val_loss {r.val_loss:.4f}  val_acc {r.val_accuracy:.4f}  ({r.seconds:.1f}s)", file=sys.stderr)
 
 
+def write_code(cfg: TrainConfig, script: str | None, notebook: str | None) -> int:
+    """The code of these settings as a script and/or a notebook; nothing is trained."""
+    try:
+        for target, make in ((script, lambda: emit_script(cfg).encode("utf-8")), (notebook, lambda: emit_notebook(cfg))):
+            if target:
+                Path(target).write_bytes(make())
+                print(f"wrote {target}", file=sys.stderr)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     cfg, args = parse_args(argv)
-    if args.emit_code:
-        try:
-            Path(args.emit_code).write_text(emit_script(cfg))
-        except (ValueError, OSError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        print(f"wrote {args.emit_code}", file=sys.stderr)
-        return 0
+    if args.emit_code or args.emit_notebook:
+        return write_code(cfg, args.emit_code, args.emit_notebook)
     if ray_address():  # README "A school with several computers": the training runs on the Ray cluster
         from core.classroom.runner.ray_backend import train_on_cluster  # Ray is imported only when a cluster is set
 
