@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.photos import AddReport, OwnDatasetError, UploadError
-from core.photos.images import IMAGE_SUFFIXES
-from core.photos.upload_rules import mb
+from core.photos import IMAGE_SUFFIXES, AddReport, OwnDatasetError, UploadError, megabytes
 from ui import own_photos, thumbnails
 
 CLASS_KEY = "my_photos_class"
@@ -166,7 +164,7 @@ def whole_dataset(own) -> None:
     st.subheader("Your dataset")
     can_train = own_photos.report_panel(own)
     used = own.used_bytes()
-    st.caption(f"{own.total_photos()} photos, {mb(used)} of your {mb(own.budget_bytes)} photo space.")
+    st.caption(f"{own.total_photos()} photos, {megabytes(used)} of your {megabytes(own.budget_bytes)} photo space.")
     if can_train:
         st.page_link("app_pages/train.py", label="Train on these photos: Train page → My own photos", icon="🏋️")
     if own.total_photos():

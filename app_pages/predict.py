@@ -16,7 +16,7 @@ from core.inference import RULE_EXPLANATION, SMALL_PHOTO, grad_cam, overlay, pre
 from core.models import BASES, WeightsUnavailable
 from core.photos import DatasetError, ImageProblem
 from core.training import quick_default_model
-from core.utils.safe_text import as_text
+from core.utils import as_text
 from ui import accuracy_panels, charts, glossary, model_upload, secure_context, state
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic", "heif", "gif", "bmp", "tif", "tiff"]

@@ -11,7 +11,7 @@ import time
 import streamlit as st
 
 from core.classroom import join_urls, qr_png, quiz_per_question
-from core.classroom.runner import service
+from core.classroom.runner import runner, store
 from ui import identity
 
 REFRESH_S = 5.0
@@ -50,13 +50,13 @@ def class_map() -> None:
 
 @st.fragment(run_every=REFRESH_S)
 def live() -> None:
-    jobs = [job for job in service.runner().queue() if job.kind != "server"]
+    jobs = [job for job in runner().queue() if job.kind != "server"]
     running = sum(job.state.status == "running" for job in jobs)
     connected, busy, waiting = st.columns(3)
     connected.metric("Connected now", len(identity.connected()))
     busy.metric("Trainings running", running)
     waiting.metric("Waiting for their turn", len(jobs) - running)
-    attempts = service.store().quiz_attempts()
+    attempts = store().quiz_attempts()
     if attempts:
         st.subheader("The class's quiz, question by question")
         rows = sorted(quiz_per_question(attempts), key=lambda row: row["question"])

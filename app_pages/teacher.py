@@ -14,8 +14,25 @@ import time
 
 import streamlit as st
 
-from core.classroom import best_run_rows, join_urls, qr_png, quiz_csv, quiz_per_question, runs_csv, teacher_gate
-from core.classroom.runner import AlreadyTraining, service
+from core.classroom import (
+    best_run_rows,
+    join_urls,
+    qr_png,
+    quiz_csv,
+    quiz_per_question,
+    runs_csv,
+    server_gate,
+    teacher_code,
+)
+from core.classroom.runner import (
+    SERVER_JOBS,
+    AlreadyTraining,
+    runner,
+    server_job,
+    server_result,
+    start_server_job,
+    store,
+)
 from ui import identity, teacher_session
 from ui.class_map_panel import class_map_panel
 
@@ -27,7 +44,7 @@ st.title("🧑‍🏫 Teacher")
 
 
 def unlocked() -> bool:
-    if not teacher_gate.teacher_code():
+    if not teacher_code():
         st.info("The Teacher page is switched off: no teacher code is set. Start the server with one, e.g.  \n"
                 "`TLL_TEACHER_CODE='pick-a-long-phrase' make classroom`  \n(see README, “Running it for a class”).")
         return False
@@ -38,7 +55,7 @@ def unlocked() -> bool:
         submitted = st.form_submit_button("Open", type="primary")
     if submitted:
         st.session_state.pop("teacher_code_input", None)
-        verdict = teacher_gate.gate().check(typed, teacher_gate.teacher_code(), address=st.context.ip_address)
+        verdict = server_gate().check(typed, teacher_code(), address=st.context.ip_address)
         if verdict.ok:
             teacher_session.sign_in()
             st.rerun()
@@ -79,7 +96,7 @@ def _job_words(job, now: float) -> str:
 
 def queue_section() -> None:
     st.subheader("Training queue")
-    jobs = service.runner().queue()
+    jobs = runner().queue()
     if not jobs:
         st.caption("No training is waiting or running.")
     now = time.time()
@@ -96,15 +113,15 @@ def server_jobs_section() -> None:
     st.subheader("The server's own measurements")
     st.caption("Minutes of the whole server's time, so only you start them: they wait in the training queue like "
                "a student's training, with no time limit. Students see the results (Concept, Train).")
-    for kind, title in service.SERVER_JOBS.items():
-        job = service.server_job(kind)
+    for kind, title in SERVER_JOBS.items():
+        job = server_job(kind)
         left, right = st.columns([4, 1])
         if job is not None and not job.finished:
             progress = job.state.progress
             left.progress(progress.fraction if progress else 0.0,
                           text=f"{title}: " + (progress.message if progress else "waiting for its turn"))
             continue  # its Stop is in the queue above
-        done = service.server_result(kind)
+        done = server_result(kind)
         finished = (f"last measured {time.strftime('%H:%M', time.localtime(done['finished']))}"
                     if done and done.get("finished") else "not measured yet")
         if job is not None and job.state.status == "failed":
@@ -112,7 +129,7 @@ def server_jobs_section() -> None:
         left.text(f"{title}: {finished}")
         if right.button("Measure", key=f"teacher_server_{kind}"):
             try:
-                service.start_server_job(kind)
+                start_server_job(kind)
             except AlreadyTraining:
                 pass  # started from another tab a moment ago
             st.rerun(scope="fragment")
@@ -121,7 +138,7 @@ def server_jobs_section() -> None:
 def people_section(class_store) -> None:
     st.subheader("Who is here")
     here = {p["nickname"]: f"{p['seen_s_ago']} s ago" for p in identity.connected()}
-    for job in service.runner().queue():  # a student waiting on the Train page is here even between heartbeats
+    for job in runner().queue():  # a student waiting on the Train page is here even between heartbeats
         if job.kind != "server":
             here.setdefault(job.display_name, "training")
     students = [s for s in class_store.students() if s["id"] != "0" * 16]
@@ -183,7 +200,7 @@ def live() -> None:
     """Everything that changes during a lesson, redrawn every few seconds without reloading the page."""
     if not teacher_session.unlocked():  # locked from another tab
         st.rerun()
-    class_store = service.store()
+    class_store = store()
     queue_section()
     server_jobs_section()
     people_section(class_store)
@@ -209,7 +226,7 @@ if unlocked():
     st.markdown("📽️ [Open the Projector page](projector) for the class to see: the join QR code, no names, no codes.")
     join_section()
     live()
-    export_section(service.store())
+    export_section(store())
     if st.button("Lock this page", key="teacher_lock"):
         teacher_session.sign_out()
         st.rerun()

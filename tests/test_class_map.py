@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.classroom.class_map import DEFAULTS_LABEL, PHASE1_ONLY, class_map, describe, findings
+from core.classroom.class_map import DEFAULTS_LABEL, PHASE1_ONLY, class_findings, class_map_points, describe
 from core.training import TrainConfig
 from core.utils.stats import accuracy_interval
 from ui import charts
@@ -33,7 +33,7 @@ RUNS = [
 
 
 def test_each_comparable_run_is_a_point_with_its_interval():
-    points = class_map(RUNS, viewer_id="a")
+    points = class_map_points(RUNS, viewer_id="a")
     assert [p.run_id for p in points] == [1, 2, 3, 4, 5]
     first = points[0]
     expected = accuracy_interval(0.86, N)
@@ -55,31 +55,31 @@ def test_points_are_placed_by_the_setting_that_differs():
 
 
 def test_students_see_only_their_own_runs_as_theirs_and_the_teacher_sees_names():
-    student = class_map(RUNS, viewer_id="a")
+    student = class_map_points(RUNS, viewer_id="a")
     assert [(p.run_id, p.who, p.mine) for p in student if p.mine] == [(1, "you", True), (4, "you", True)]
     assert all(p.who == "" for p in student if not p.mine)
     assert not any("name-" in p.who for p in student)
     chart = charts.class_map(student).to_json()
     assert "name-" not in chart  # not even in the hover text
-    teacher = class_map(RUNS, names=True)
+    teacher = class_map_points(RUNS, names=True)
     assert [p.who for p in teacher] == ["name-a", "name-b", "name-c", "name-a", "name-d"]
     assert "name-c" in charts.class_map(teacher, teacher=True).to_json()
 
 
 def test_what_the_class_found_uses_each_setting_once_and_the_newcombe_check():
-    rows, summary = findings(class_map(RUNS, viewer_id="a"))
+    rows, summary = class_findings(class_map_points(RUNS, viewer_id="a"))
     assert [r.label for r in rows] == ["unfreeze 60 · phase-2 lr 0.0001", "phase-2 lr 0.0001", DEFAULTS_LABEL,
                                        f"{PHASE1_ONLY} · phase-1 epochs: 1"]
     assert rows[2].runs == 2  # the reused run is the same setting, counted once in the ranking
     assert [r.inside_noise_of_best for r in rows] == [True, True, True, False]  # 88% vs 86-87%: noise; vs 60%: real
     assert "really worse" in rows[3].words and rows[3].words.count("-") >= 1
     assert "Best so far: unfreeze 60 · phase-2 lr 0.0001 at 88.0%" in summary and "inside the noise" in summary
-    assert findings([])[0] == []
+    assert class_findings([])[0] == []
 
 
 @pytest.mark.parametrize("viewer", ["a", None])
 def test_the_chart_has_a_row_per_setting_and_fits_a_phone(viewer):
-    points = class_map(RUNS, viewer_id=viewer)
+    points = class_map_points(RUNS, viewer_id=viewer)
     figure = charts.class_map(points)
     assert set(figure.layout.yaxis.categoryarray) == {p.label for p in points}
     assert sum(len(trace.x) for trace in figure.data) == len(points)

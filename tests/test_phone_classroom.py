@@ -33,7 +33,7 @@ def classroom(monkeypatch):
 def fast_gate():
     """The real guard, without its real waits (the count and the lock-out are what is tested)."""
     teacher_gate.reset_for_tests(teacher_gate.TeacherGate(base_delay_s=0.0))
-    yield teacher_gate.gate()
+    yield teacher_gate.server_gate()
 
 
 def test_a_refresh_during_a_training_keeps_the_runs_settings_in_the_form(monkeypatch):

@@ -13,7 +13,7 @@ from core.classroom.runner.time_estimate import (
     predicted_seconds,
     seconds_left,
     seconds_until_done,
-    words,
+    time_left_words,
 )
 
 LESSON = {"base": "mobilenet_v2", "image_size": 224, "epochs1": 5, "epochs2": 10, "unfreeze": 30, "augment": False}
@@ -70,7 +70,7 @@ def test_a_waiting_training_waits_for_the_slots_then_runs():
 
 
 def test_the_words_a_student_reads():
-    assert words(None) == "estimating…"
-    assert words(42) == "about 40 s left"
-    assert words(600) == "about 10 min left"
+    assert time_left_words(None) == "estimating…"
+    assert time_left_words(42) == "about 40 s left"
+    assert time_left_words(600) == "about 10 min left"
     assert Costs({}, None).overhead_s is None

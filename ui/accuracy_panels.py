@@ -34,6 +34,7 @@ from core.photos import (
 from core.training import (
     PRESETS,
     Callbacks,
+    CrossValResult,
     TrainConfig,
     head_crossval,
     preset_benchmark,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom.class_map import class_map, findings
-from core.classroom.runner import service
+from core.classroom import class_findings, class_map_points
+from core.classroom.runner import store
 from ui import charts
 
 REFRESH_S = 20  # the map follows the class's runs as they finish, without redrawing every second on 30 phones
@@ -25,8 +25,8 @@ def class_map_panel(viewer_id: str | None = None, names: bool = False, key: str 
 
 
 def draw(viewer_id: str | None, names: bool, key: str) -> None:
-    points = class_map(service.store().class_runs(), viewer_id, names)
-    rows, summary = findings(points)
+    points = class_map_points(store().class_runs(), viewer_id, names)
+    rows, summary = class_findings(points)
     st.markdown(f"**What the class found so far.** {summary}")
     if not points:
         return

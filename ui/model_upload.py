@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.inference import MAX_MODEL_BYTES, MB, load_isolated
-from core.utils import student_error
-from core.utils.safe_text import as_text
+from core.utils import as_text, student_error
 
 UPLOAD_WIDGET = "predict_model_upload"
 LOADED_KEY = "predict_uploaded_model"  # this page's own: (sha1 of the file, UploadedModel or error text)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom.runner import AlreadyTraining, service
+from core.classroom.runner import AlreadyTraining, server_job, start_server_job
 from ui import teacher_session
 
 
 @st.fragment(run_every=3)
 def _live(kind: str) -> None:
-    job = service.server_job(kind)
+    job = server_job(kind)
     if job is None:
         return
     if not job.finished:
@@ -27,12 +27,12 @@ def _live(kind: str) -> None:
 
 def panel(kind: str, button_words: str, key: str) -> None:
     """Progress when it runs; the start button for the teacher; a line for students."""
-    job = service.server_job(kind)
+    job = server_job(kind)
     running = job is not None and not job.finished
     if not running and teacher_session.unlocked():
         if st.button(button_words, key=f"{key}_measure_{kind}"):
             try:
-                service.start_server_job(kind)
+                start_server_job(kind)
             except AlreadyTraining:
                 pass  # started from another tab a moment ago
             st.rerun()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom import teacher_gate
+from core.classroom import server_gate
 
 TEACHER_PARAM = "t"
 SESSION_KEY = "teacher_session_token"
@@ -20,7 +20,7 @@ SESSION_KEY = "teacher_session_token"
 
 def unlocked() -> bool:
     token = st.session_state.get(SESSION_KEY) or st.query_params.get(TEACHER_PARAM)
-    if token and teacher_gate.gate().session_valid(token):
+    if token and server_gate().session_valid(token):
         st.session_state[SESSION_KEY] = token
         return True
     st.session_state.pop(SESSION_KEY, None)
@@ -35,11 +35,11 @@ def keep_in_address() -> None:
 
 
 def sign_in() -> None:
-    token = teacher_gate.gate().open_session()
+    token = server_gate().open_session()
     st.session_state[SESSION_KEY] = token
     st.query_params[TEACHER_PARAM] = token
 
 
 def sign_out() -> None:
-    teacher_gate.gate().close_session(st.session_state.pop(SESSION_KEY, None))
+    server_gate().close_session(st.session_state.pop(SESSION_KEY, None))
     st.query_params.pop(TEACHER_PARAM, None)

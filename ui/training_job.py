@@ -16,7 +16,15 @@ from dataclasses import asdict, dataclass
 
 import streamlit as st
 
-from core.classroom.runner import AlreadyTraining, Job, service, time_estimate
+from core.classroom.runner import (
+    AlreadyTraining,
+    Job,
+    runner,
+    start_training,
+    store,
+    time_left_words,
+    time_until_result,
+)
 from core.training import TrainConfig, TrainResult
 from ui import charts, identity, state
 from ui.labels import RUN_LABELS, SCRATCH_LABEL
@@ -42,7 +50,7 @@ def start(kind: str, cfg: TrainConfig, recipes: tuple[str, ...] = ("transfer",))
     labels = {"transfer": RUN_LABELS.get(kind) or "", "scratch": SCRATCH_LABEL}
     state.set_training_error(None)
     try:
-        job = service.start_training(student.id, student.nickname, kind, cfg, recipes, labels=labels)
+        job = start_training(student.id, student.nickname, kind, cfg, recipes, labels=labels)
     except AlreadyTraining as busy:  # e.g. started in another tab a moment ago: this tab follows that one
         state.set_training_error(str(busy))
         job = busy.job
@@ -59,7 +67,7 @@ def running() -> Running | None:
     job = state.training_job()
     if job is None:
         student = identity.current_student()
-        job = service.runner().job_for(student.id) if student is not None else None
+        job = runner().job_for(student.id) if student is not None else None
         if job is not None:
             state.set_training_job(job)
     return _running(job) if job is not None else None
@@ -73,11 +81,11 @@ def collect(on_finished: Callable[[str, dict[str, TrainResult]], None]) -> None:
         return
     state.set_training_job(None)
     job = current.job
-    first = service.runner().job_for(job.owner) is job
-    service.runner().collect(job)
+    first = runner().job_for(job.owner) is job
+    runner().collect(job)
     if job.state.status == "failed":
         state.set_training_error(job.state.error)
-        service.store().mark_seen(job.owner, job.job_id)
+        store().mark_seen(job.owner, job.job_id)
     elif first:
         on_finished(current.kind, job.state.result)
         identity.mark_known(job.state.run_ids.values())
@@ -112,7 +120,7 @@ def _epoch_charts(current: Running) -> None:
 
 def _time_words(job: Job) -> str:
     """From what earlier trainings on this server took, and the queue ahead ("estimating…" until it can say)."""
-    return time_estimate.words(service.time_until_result(job))
+    return time_left_words(time_until_result(job))
 
 
 @st.fragment(run_every=3.0)

@@ -5,12 +5,10 @@ the Teacher page's report, and the training queue (``core.classroom.runner``).
 from core.utils.lazy import public_names
 
 __getattr__, __dir__, __all__ = public_names(__name__, {
+    "class_map": ["class_findings", "class_map_points"],
     "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
     "disk_space": ["CANNOT_SAVE", "ServerCannotSave", "space_banner"],
     "join": ["join_urls", "qr_png"],
-    "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
-    "join": ["join_urls", "qr_png"],
-    "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
-    "join": ["join_urls", "qr_png"],
     "store": ["LoginRefused", "NicknameProblem", "Student"],
+    "teacher_gate": ["server_gate", "teacher_code"],
 })

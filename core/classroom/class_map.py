@@ -84,7 +84,7 @@ def comparable(row: dict) -> bool:
             and not config.get("preset"))
 
 
-def class_map(runs: list[dict], viewer_id: str | None = None, names: bool = False) -> list[MapPoint]:
+def class_map_points(runs: list[dict], viewer_id: str | None = None, names: bool = False) -> list[MapPoint]:
     """``runs``: ``Store.class_runs()``. ``names``: the Teacher page; otherwise only the viewer's runs are told
     apart ("you") and every other point is anonymous."""
     points = []
@@ -113,7 +113,7 @@ class Finding:
     words: str
 
 
-def findings(points: list[MapPoint]) -> tuple[list[Finding], str]:
+def class_findings(points: list[MapPoint]) -> tuple[list[Finding], str]:
     """Each distinct setting once (its first run: identical settings give identical numbers), best first, each
     compared with the best by the Newcombe check; and one sentence of what the class found so far."""
     first: dict[str, MapPoint] = {}

@@ -59,7 +59,7 @@ def suggest_code(words: int = 5) -> str:
 
 
 class TeacherGate:
-    """Checks typed codes against the server's code; one instance per server process (``gate()``)."""
+    """Checks typed codes against the server's code; one instance per server process (``server_gate()``)."""
 
     def __init__(self, base_delay_s: float = 1.0, lock_after: int = LOCK_AFTER, lock_s: float = LOCK_S,
                  sleep=time.sleep, clock=time.monotonic):
@@ -128,7 +128,7 @@ _gate: TeacherGate | None = None
 _gate_lock = threading.Lock()
 
 
-def gate() -> TeacherGate:
+def server_gate() -> TeacherGate:
     global _gate
     with _gate_lock:
         if _gate is None:

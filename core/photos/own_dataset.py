@@ -37,7 +37,7 @@ from core.photos.upload_rules import (
     Limits,
     SkippedEntry,
     file_too_big,
-    mb,
+    megabytes,
 )
 from core.utils.safe_text import name_problem
 
@@ -193,7 +193,7 @@ class OwnDataset:
         return str(hash("|".join(parts)))
 
     def budget_message(self) -> str:
-        return (f"Your photo space is full ({mb(self.used_bytes())} of {mb(self.budget_bytes)}). Remove some photos "
+        return (f"Your photo space is full ({megabytes(self.used_bytes())} of {megabytes(self.budget_bytes)}). Remove some photos "
                 "or a class you no longer need, then add more.")
 
     def _class_folder(self, name: str) -> Path:

@@ -103,14 +103,14 @@ class EntryProblem(Exception):
         self.reason = reason
 
 
-def mb(n: int) -> str:
+def megabytes(n: int) -> str:
     return f"{n / MB:,.1f} MB"
 
 
 def too_big(size: int, limits: Limits, more_than: bool = False) -> UploadError:
-    amount = f"more than {mb(limits.max_total_bytes)}" if more_than else mb(size)
+    amount = f"more than {megabytes(limits.max_total_bytes)}" if more_than else megabytes(size)
     return UploadError(
-        f"Your upload unpacks to {amount}; the limit is {mb(limits.max_total_bytes)}. "
+        f"Your upload unpacks to {amount}; the limit is {megabytes(limits.max_total_bytes)}. "
         "Use fewer or smaller photos (a few hundred photos per class is plenty)."
     )
 
@@ -140,7 +140,7 @@ def no_photos(is_zip: bool = True) -> UploadError:
 
 
 def file_too_big(size: int, limits: Limits) -> str:
-    return f"too big ({mb(size)}; the limit is {mb(limits.max_file_bytes)} per file)"
+    return f"too big ({megabytes(size)}; the limit is {megabytes(limits.max_file_bytes)} per file)"
 
 
 def safe_parts(name: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from core.utils.lazy import public_names
 
 __getattr__, __dir__, __all__ = public_names(__name__, {
     "augment": ["augment_images", "preview_augmentations"],
-    "crossval": ["head_crossval", "recipe_crossval"],
+    "crossval": ["CrossValResult", "head_crossval", "recipe_crossval"],
     "history": ["RunRecord", "add_run", "changed_settings", "curve_rows", "runs_table"],
     "learner": ["vision_learner"],
     "near_duplicates": ["split_keeping_near_duplicates_together"],

@@ -117,7 +117,7 @@ def seconds_until_done(ahead_remaining: list[float | None], running_remaining: l
     return free_at[0] + own_total
 
 
-def words(seconds: float | None) -> str:
+def time_left_words(seconds: float | None) -> str:
     if seconds is None:
         return "estimating…"
     if seconds < 90:
