@@ -9,6 +9,8 @@ Plain Python: no Streamlit, no TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 import weakref
 from collections import Counter
@@ -23,6 +25,16 @@ from core.photos.upload import (
     extract_folder_upload,
     extract_zip,
 )
+
+QUOTA_MB = 600  # one session's uploads on disk, versions kept for a running training included
+
+
+def quota_bytes() -> int:
+    return int(os.environ.get("TLL_UPLOAD_AREA_MB", QUOTA_MB)) * 1024**2
+
+
+def _bytes_in(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.exists() else 0
 
 
 class UploadArea:
@@ -111,8 +123,14 @@ class UploadArea:
             self._clear_locked()
             self._version += 1
             folder = self.root / f"v{self._version}"
+            # The session's disk quota: what a running training still holds counts against the new upload.
+            room = quota_bytes() - sum(_bytes_in(held) for held in self._leases)
+            if room <= 0:
+                raise UploadError("Your earlier upload is still in use by a training: wait for it to finish, "
+                                  "then upload again.")
+            limits = dataclasses.replace(self.limits, max_total_bytes=min(self.limits.max_total_bytes, room))
             try:
-                report = extract(folder)
+                report = extract(folder, limits)
             except BaseException:
                 _remove_tree(str(folder))
                 raise
@@ -122,13 +140,13 @@ class UploadArea:
 
     def replace(self, source) -> ExtractionReport:
         """Replace the current upload with the zip ``source`` (a path or a file-like object)."""
-        return self._replace(lambda dest: extract_zip(source, dest, self.limits))
+        return self._replace(lambda dest, limits: extract_zip(source, dest, limits))
 
     replace_zip = replace
 
     def replace_files(self, files) -> ExtractionReport:
         """Replace the current upload with a browser's folder upload: ``(relative path, content)`` pairs."""
-        return self._replace(lambda dest: extract_folder_upload(files, dest, self.limits))
+        return self._replace(lambda dest, limits: extract_folder_upload(files, dest, limits))
 
     def cleanup(self) -> None:
         """Remove the folder and everything in it (leased versions when released). Safe to call twice."""
