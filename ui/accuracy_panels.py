@@ -14,12 +14,12 @@ preset), ``core.photos`` (cleaning) and ``core.inference`` (the threshold). Sess
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import streamlit as st
 
+from core.classroom.runner import service
 from core.inference import answer_or_not_sure, confidence_curve, point_at_threshold, threshold_words
 from core.photos import (
     TF_FLOWERS,
@@ -34,19 +34,17 @@ from core.photos import (
 from core.training import (
     PRESETS,
     Callbacks,
-    CrossValResult,
     TrainConfig,
     head_crossval,
     preset_benchmark,
-    recipe_crossval,
     split_keeping_near_duplicates_together,
 )
+from core.training.crossval import CrossValResult
 from core.utils import accuracy_interval, difference_from_accuracies, interval_words, small_test_warning
-from ui import charts, state, thumbnails
+from ui import charts, server_measurement, state, thumbnails
 
 FOLDS = 5
 GALLERY = 12
-_recipe_cv_slot = threading.Semaphore(1)  # a whole-recipe cross-validation is minutes of CPU: one per server
 
 
 def interval(result) -> None:
@@ -69,33 +67,6 @@ def noise(runs) -> None:
 
 
 # ----------------------------------------------------------------------------------------- cross-validation
-class _RecipeCV:
-    """A whole-recipe cross-validation in a background thread: progress, Stop, result or error."""
-
-    def __init__(self, cfg: TrainConfig, k: int):
-        self.progress, self.result, self.error, self.stop = None, None, None, threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(cfg, k), daemon=True)
-        self.thread.start()
-
-    def _run(self, cfg, k):
-        if not _recipe_cv_slot.acquire(blocking=False):
-            self.error = "Another whole-recipe cross-validation is running on this computer: try again later."
-            return
-        try:
-            self.result = recipe_crossval(cfg, k, Callbacks(on_progress=self._on_progress, should_stop=self.stop.is_set))
-        except Exception as problem:  # noqa: BLE001 - shown to the student instead of killing the thread silently
-            self.error = str(problem)
-        finally:
-            _recipe_cv_slot.release()
-
-    def _on_progress(self, progress) -> None:
-        self.progress = progress
-
-    @property
-    def running(self) -> bool:
-        return self.thread.is_alive()
-
-
 def _show_crossval(result) -> None:
     st.plotly_chart(charts.fold_accuracies(result.accuracies, result.mean, result.sd,
                                            "phase 1 only" if result.mode == "head" else "whole recipe"),
@@ -108,20 +79,16 @@ def _show_crossval(result) -> None:
         st.caption(note)
 
 
-@st.fragment(run_every=1.0)
-def _recipe_cv_live() -> None:
-    job = st.session_state.get("accuracy_recipe_cv")
-    if job is None:
-        return
-    if job.running:
-        p = job.progress
-        st.progress(min(1.0, p.fraction) if p else 0.0, text=p.message if p else "Starting…")
-        if st.button("Stop the cross-validation", key="accuracy_cv_stop"):
-            job.stop.set()
-    elif job.error:
-        st.error(job.error)
-    elif job.result is not None:
-        _show_crossval(job.result)
+def _whole_recipe_crossval() -> None:
+    """The whole recipe's cross-validation: minutes per fold, so the teacher runs it once for the class (in the
+    training queue, on the app's default settings) and everyone reads the result here."""
+    st.markdown(f"**The whole recipe, {FOLDS} folds** (both phases; minutes per fold, so your teacher runs it once "
+                "for the class, on the app's default settings)")
+    found = service.server_result("crossval")
+    if found:
+        names = {f.name for f in fields(CrossValResult)}
+        _show_crossval(CrossValResult(**{k: v for k, v in found.items() if k in names}))
+    server_measurement.panel("crossval", f"The whole recipe, {FOLDS} folds (minutes)", "accuracy_cv")
 
 
 def crossval(cfg: TrainConfig | None) -> None:
@@ -131,20 +98,15 @@ def crossval(cfg: TrainConfig | None) -> None:
         st.write(f"Deal every photo into {FOLDS} folds; train {FOLDS} times, each time testing on one fold and "
                  "training on the others. Every photo is a test photo once, and the spread between folds shows how "
                  "much one test split can swing.")
-        left, right = st.columns(2)
-        if left.button(f"Phase 1, {FOLDS} folds (seconds once the photos are read)", key="accuracy_cv_head"):
+        if st.button(f"Phase 1, {FOLDS} folds (seconds once the photos are read)", key="accuracy_cv_head"):
             bar = st.progress(0.0, text="Reading the photos…")
             result = head_crossval(replace(cfg, epochs1=max(1, cfg.epochs1)), FOLDS,
                                    Callbacks(on_progress=lambda p: bar.progress(min(1.0, p.fraction), text=p.message)))
             bar.empty()
             st.session_state["accuracy_cv_result"] = result
-        busy = st.session_state.get("accuracy_recipe_cv")
-        if right.button(f"The whole recipe, {FOLDS} folds (minutes)", key="accuracy_cv_recipe",
-                        disabled=busy is not None and busy.running):
-            st.session_state["accuracy_recipe_cv"] = _RecipeCV(cfg, FOLDS)
         if "accuracy_cv_result" in st.session_state:
             _show_crossval(st.session_state["accuracy_cv_result"])
-        _recipe_cv_live()
+        _whole_recipe_crossval()
 
 
 # ----------------------------------------------------------------------------------------------- preset

@@ -19,12 +19,8 @@ from core.lesson import (
     cached_measurement,
     claim_caption,
     control_lines,
-    differences_from_claim,
     emit_notebook,
     emit_script,
-    flower_counts,
-    reference_runner,
-    scaling_runner,
     scaling_words,
     settings_words,
 )
@@ -32,7 +28,7 @@ from core.models import LESSON_HEAD_UNITS, unfreeze_summary
 from core.photos import TF_FLOWERS
 from core.training import SHEAR_FACTORS, TrainConfig
 from core.utils import accuracy_interval, difference_from_accuracies
-from ui import state
+from ui import server_measurement, state
 
 
 @dataclass(frozen=True)
@@ -40,120 +36,67 @@ class Measured:
     accuracy: float
     n: int | None  # test photos, when known
     source: str  # "your latest run", "the reference run", ...
-    differs: tuple[str, ...] = ()  # how its settings differ from the claim's; empty: it may stand beside it
-
-
-def _settings_of(result) -> dict:
-    config = getattr(result, "config", None)
-    return config.to_dict() if hasattr(config, "to_dict") else {}
 
 
 def _measurements() -> tuple[dict[str, Measured], dict | None]:
-    """Per claim key, this app's figure. Only a run with the claim's settings fills a claim's cell (the student's
-    own latest run first, then the server's reference); otherwise the closest run is kept with how it differs."""
-    candidates: dict[str, list[Measured]] = {claim.key: [] for claim in CLAIMS}
+    """Per claim key, this app's figure: the student's own latest run first, the server's reference else."""
+    found: dict[str, Measured] = {}
     result = state.latest_result()
     if result is not None:
         phases = result.timings.get("phase_test_accuracy", {})
         n = int(result.test["n"])
         for key in ("phase1", "phase2"):
             if key in phases:
-                candidates[key].append(Measured(float(phases[key]), n, "your latest run",
-                                                tuple(differences_from_claim(key, _settings_of(result)))))
+                found[key] = Measured(float(phases[key]), n, "your latest run")
     kiran = state.kiran()
     if kiran:
-        settings = {"image_size": kiran["size"], "epochs1": kiran["epochs"], **({"data": kiran["data"]}
-                                                                               if "data" in kiran else {})}
-        candidates["scratch"].append(Measured(float(kiran["scratch"]), None, "your Kiran experiment",
-                                              tuple(differences_from_claim("scratch", settings))))
-    ref = cached_measurement()
+        found["scratch"] = Measured(float(kiran["scratch"]), None,
+                                    f"your Kiran experiment ({kiran['size']} px, {kiran['epochs']} epochs)")
+    ref = cached_measurement() if len(found) < len(CLAIMS) else None
     if ref:
-        configs = {"scratch": ref.get("scratch_config", {}), "phase1": ref.get("transfer_config", {}),
-                   "phase2": ref.get("transfer_config", {})}
         for key, figure in ref["figures"].items():
-            candidates[key].append(Measured(figure["test_accuracy"], figure["n_test"], "the reference run",
-                                            tuple(differences_from_claim(key, configs[key]))))
-    found = {}
-    for key, runs in candidates.items():
-        matching = [run for run in runs if not run.differs]
-        if matching or runs:
-            found[key] = (matching or runs)[0]
+            found.setdefault(key, Measured(figure["test_accuracy"], figure["n_test"], "the reference run"))
     return found, ref
 
 
 def _measured_words(measured: Measured | None) -> str:
     if measured is None:
         return "not measured yet"
-    differs = f", other settings than the claim's ({'; '.join(measured.differs)})" if measured.differs else ""
     if measured.n:
         interval = accuracy_interval(measured.accuracy, measured.n)
-        return (f"{measured.accuracy:.0%}, {measured.source}, {measured.n} test photos (95% interval "
-                f"{interval.low:.0%}–{interval.high:.0%}){differs}")
-    return f"{measured.accuracy:.0%}, {measured.source}{differs}"
-
-
-@st.fragment(run_every=3)
-def _progress(name: str) -> None:
-    """Live progress of one of the server's measurements (reruns itself every 3 s until it is done)."""
-    runner = reference_runner if name == REFERENCE else scaling_runner
-    if runner.running:
-        progress = runner.progress
-        st.progress(progress.fraction if progress else 0.0, text=progress.message if progress else "Starting…")
-    elif runner.error:
-        st.error(f"The measurement failed: {runner.error}")
-    elif cached_measurement(name) is not None:
-        st.success("Measured. Open another page and come back (or reload) to see the figures.")
+        return (f"{measured.source}, {measured.n} test photos (95% interval "
+                f"{interval.low:.0%}–{interval.high:.0%})")
+    return measured.source
 
 
 def _reference_button(key: str) -> None:
-    runner = reference_runner
-    if not runner.running and st.button("Measure the reference on this server (once for everyone: 5 to 30 minutes, "
-                                        "depending on how busy it is)", key=f"{key}_reference_start"):
-        runner.start()
-    if runner.running or runner.error:
-        _progress(REFERENCE)
+    server_measurement.panel(REFERENCE, "Measure the reference on this server (once for everyone: 5 to 30 minutes, "
+                                        "depending on how busy it is)", key)
     st.caption(f"Reference settings: {settings_words()}")
 
 
-def _measured_line(measured: Measured | None) -> str | None:
-    """What a claim's cell says under the lesson's figure: a comparable figure, or how the run differs."""
-    if measured is None:
-        return None
-    if not measured.differs:
-        return f"Measured here: **{measured.accuracy:.0%}** ({measured.source})"
-    return (f"{measured.source.capitalize()}: {measured.accuracy:.0%}, but not with the lesson's settings "
-            f"({'; '.join(measured.differs)}), so it is not shown as its figure")
-
-
 def claims_beside_measurements(key: str) -> None:
-    """The lesson's three figures, labelled as its claims with their conditions, each with this app's figure
-    beneath it when a run with the claim's settings exists (otherwise how the run differs, or nothing)."""
+    """The lesson's three figures, labelled as its claims with their conditions, each beside this app's figure."""
     found, ref = _measurements()
-    st.markdown("**What the lesson says you can expect, and what this app measured**")
+    st.markdown("**The lesson's figures beside what this app measures**")
     for column, claim in zip(st.columns(len(CLAIMS)), CLAIMS):
         measured = found.get(claim.key)
-        column.metric(claim.stage, claim.figure, help=claim_caption(claim))
+        column.metric(claim.stage, f"{measured.accuracy:.0%}" if measured else "—",
+                      help=f"Measured here: {_measured_words(measured)}.")
         column.markdown(f"Lesson's claim: **{claim.figure}**")
-        line = _measured_line(measured)
-        if line:
-            (column.markdown if not measured.differs else column.caption)(line)
-    comparable = [claim.key for claim in CLAIMS if claim.key in found and not found[claim.key].differs]
-    if not comparable:
-        st.caption("No run with the lesson's settings has been measured here yet.")
-    counts = flower_counts()
-    photos = (f"{counts.words()}, not the lesson's {LESSON_TRAIN_PHOTOS:,} training photos" if counts else
-              f"the flowers on this computer, not the lesson's {LESSON_TRAIN_PHOTOS:,} training photos")
+        column.caption(f"Measured here: {measured.source}" if measured else "Not measured here yet")
     with st.expander("Whose numbers are these? (conditions)"):
         st.markdown("\n".join(f"- {claim_caption(claim)}" for claim in CLAIMS))
         st.markdown(
-            f"- **Measured here**: on {photos}; accuracy on the test photos, which swings by several points with "
-            "a test set this small. Only a run with the claim's settings counts as its figure.\n"
+            f"- **Measured here**: on this computer's flowers (about 200 photos per species, like Kiran, so about "
+            f"700 training photos, not the lesson's {LESSON_TRAIN_PHOTOS:,}); accuracy on the test photos, which "
+            "swings by several points with only about 150 of them.\n"
             + "\n".join(f"- {claim.stage}: {_measured_words(found.get(claim.key))}." for claim in CLAIMS)
         )
         if ref:
             st.caption(f"Reference run measured {ref['computed_at']} on {ref['cpu_count']} CPU cores: "
                        f"{ref['settings']}")
-    if ref is None and len(comparable) < len(CLAIMS):
+    if ref is None and len(found) < len(CLAIMS):
         _reference_button(key)
 
 
@@ -212,20 +155,9 @@ def _scaling_measurement() -> None:
                                            figures["model"]["test_accuracy"], figures["model"]["n_test"])
         st.caption(f"{check.words} Measured on this server {found['computed_at']}: {found['settings']}")
         return
-    runner = scaling_runner
-    if not runner.running and st.button("Measure both scalings on this server (once for everyone, a few minutes)",
-                                        key="differences_scaling_start"):
-        runner.start()
-    if runner.running or runner.error:
-        _progress(SCALING)
+    server_measurement.panel(SCALING, "Measure both scalings on this server (once for everyone, a few minutes)",
+                             "differences")
     st.caption(scaling_words())
-
-
-def _photos_here() -> str:
-    counts = flower_counts()
-    if counts is None:
-        return "The shared flowers are not on this computer yet."
-    return f"The shared flowers here: {counts.words()}."
 
 
 def differences(cfg: TrainConfig) -> None:
@@ -245,14 +177,9 @@ def differences(cfg: TrainConfig) -> None:
         _scaling_measurement()
         st.markdown(
             "**2. Augmentation and your own folders.** The lesson uses `ImageDataGenerator` and "
-            "`flow_from_directory`: deprecated (plain `import keras` no longer has them; "
-            "`tf.keras.preprocessing.image.ImageDataGenerator` still works, as a legacy copy). The app uses Keras 3's "
-            "preprocessing layers (`RandomRotation`, `RandomFlip`, `RandomZoom`, `RandomShear`) on training photos "
-            "only, and reads a folder of class folders itself (labels from folder names, as `flow_from_directory` "
-            "did). Augmentation is **off by default**, for the shared flowers and for your own photos alike (the "
-            f"lesson's code always augments): switch it on above. When it is on, each training photo gets "
-            f"{TrainConfig().aug_views} augmented copies made once and reused every epoch, not new random changes "
-            "every epoch as `ImageDataGenerator` makes.\n\n"
+            "`flow_from_directory`, deprecated and gone from Keras 3. The app uses Keras 3's preprocessing layers "
+            "(`RandomRotation`, `RandomFlip`, `RandomZoom`, `RandomShear`) on training photos only, and reads a "
+            "folder of class folders itself (labels from folder names, as `flow_from_directory` did).\n\n"
             "**3. Shear is not the same number.** `shear_range=0.1` in `ImageDataGenerator` is 0.1 *degrees*: "
             "invisible. `RandomShear(0.1)` shears by 10% of the image (about 5.7°). With augmentation on, you "
             "choose which one you mean.\n\n"
@@ -265,10 +192,5 @@ def differences(cfg: TrainConfig) -> None:
             "with the seed and cuts it 70/15/15, so every split holds every flower in proportion.\n\n"
             "**6. Speed.** The lesson pushes every photo through the whole frozen base on every epoch. The app "
             "runs the frozen part once per photo and caches its output: the same numbers, minutes faster on a CPU. "
-            "The code of this run (below) is written the lesson's plain way.\n\n"
-            f"**7. Fewer photos.** {_photos_here()} The lesson trains on tf_flowers' full 3,670 photos "
-            f"({LESSON_TRAIN_PHOTOS:,} for training), so its accuracy has more to learn from.\n\n"
-            f"**8. A fixed seed.** The split, the head's first weights and the augmented copies all come from seed "
-            f"{cfg.seed}, so the same settings give the same result again; the lesson's code sets no seed, so two "
-            "of its runs can give different figures."
+            "The code of this run (below) is written the lesson's plain way."
         )
