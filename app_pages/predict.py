@@ -168,26 +168,29 @@ def show_result(active: ActiveModel, memo: dict) -> None:
     photo_col, cam_col = st.columns(2)
     width, height = display.info.get("original_size", display.size)
     with photo_col:
-        st.image(display, caption=f"Your photo ({width}x{height} pixels)", width="stretch")
+        st.image(display, caption=f"Your photo ({width}x{height} pixels)", width="stretch", alt="Your photo")
     if isinstance(heatmap, str):
         cam_col.info(heatmap)
     else:
         with cam_col:
-            st.image(overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch")
+            st.image(overlay(display, heatmap), caption=f"Where the model looked for {target}", width="stretch",
+                     alt=f"Your photo with a heat map of where the model looked for {target}")
             glossary.heatmap_legend()
         rows, cols = heatmap.shape
         if float(heatmap.max()) <= 0:
             st.caption(f"**Where the model looked:** nothing in this photo pushed the model towards {as_text(target)}.")
         else:
-            st.caption(f"**Where the model looked:** red and yellow areas pushed the model most towards {as_text(target)}; "
-                       f"blue areas hardly mattered. (Grad-CAM on a {rows}x{cols} grid, so it is blurry.)")
+            st.caption(f"**Where the model looked:** bright yellow areas pushed the model most towards "
+                       f"{as_text(target)}, teal ones a little; dark purple areas hardly mattered. (Grad-CAM on a "
+                       f"{rows}x{cols} grid, so it is blurry.)")
 
     if min(width, height) < SMALL_PHOTO:
         st.info(f"This photo is only {width}x{height} pixels. It was enlarged to {active.image_size}x"
                 f"{active.image_size} for the model, so the model sees a blur: don't expect much.")
     with st.expander("What the model actually sees"):
         st.image(model_input, caption=f"{active.image_size}x{active.image_size} pixels, squashed to a square "
-                 "(not cropped), just like the training photos", width=min(320, 2 * active.image_size))
+                 "(not cropped), just like the training photos", width=min(320, 2 * active.image_size),
+                 alt="Your photo as the model sees it: small and squashed to a square")
     with st.expander("How does it decide whether it is sure?"):
         verdict = prediction.verdict
         st.write(RULE_EXPLANATION)
