@@ -106,7 +106,7 @@ def queue_section() -> None:
         label = "Stop" if job.kind == "server" else "Cancel"
         if right.button(label, key=f"teacher_cancel_{job.job_id}", disabled=job.stopping):
             job.stop("teacher")
-            st.rerun(scope="fragment")
+            st.rerun()
 
 
 def server_jobs_section() -> None:
@@ -132,7 +132,7 @@ def server_jobs_section() -> None:
                 start_server_job(kind)
             except AlreadyTraining:
                 pass  # started from another tab a moment ago
-            st.rerun(scope="fragment")
+            st.rerun()
 
 
 def people_section(class_store) -> None:
@@ -161,13 +161,13 @@ def new_code_section(class_store) -> None:
                    f"{SECRET_SHOWN_S - (time.time() - shown[2]):.0f} s)")
         if st.button("Hide it", key="teacher_hide_code"):
             st.session_state.pop(NEW_CODE_KEY, None)
-            st.rerun(scope="fragment")
+            st.rerun()
     if names:
         with st.expander("A student forgot their return code"):
             who = st.selectbox("Student", sorted(names, key=str.casefold), key="teacher_code_for")
             if st.button("Give them a new return code", key="teacher_new_code"):
                 st.session_state[NEW_CODE_KEY] = (who, class_store.new_return_code(names[who]), time.time())
-                st.rerun(scope="fragment")
+                st.rerun()
 
 
 def quiz_section(class_store) -> None:
