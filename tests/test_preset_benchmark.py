@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from core.training.preset_benchmark import NESTED_FILE, preset_benchmark
+from core.training.preset_benchmark import NESTED_FILE, read_preset_benchmark
 
 
 def _write(tmp_path, nested_rows, chosen_rows, lesson=0.885):
@@ -21,7 +21,7 @@ def _write(tmp_path, nested_rows, chosen_rows, lesson=0.885):
 def test_figures_are_computed_from_the_runs_and_the_chosen_one_says_so(tmp_path):
     nested, ablation = _write(tmp_path, [{"mean": 0.90, "sd": 0.012}, {"mean": 0.92, "sd": 0.024}],
                               [{"mean": 0.925, "sd": 0.012}, {"mean": 0.931, "sd": 0.023}])
-    figures = preset_benchmark(nested, ablation)
+    figures = read_preset_benchmark(nested, ablation)
     assert figures.nested_mean == pytest.approx(0.91) and figures.fold_splits == 2
     words = figures.words()
     assert "**91.0%** on photos the choice never saw" in words
@@ -31,15 +31,15 @@ def test_figures_are_computed_from_the_runs_and_the_chosen_one_says_so(tmp_path)
 
 
 def test_missing_or_broken_results_show_nothing(tmp_path):
-    assert preset_benchmark(tmp_path / "missing.json", tmp_path / "missing.json") is None
+    assert read_preset_benchmark(tmp_path / "missing.json", tmp_path / "missing.json") is None
     broken = tmp_path / "broken.json"
     broken.write_text("{")
-    assert preset_benchmark(broken, broken) is None
+    assert read_preset_benchmark(broken, broken) is None
 
 
 def test_the_committed_benchmark_reads():
     if not NESTED_FILE.is_file():
         pytest.skip("bench/results/nested_cv.json not written yet: run bench/nested_cv.py")
-    figures = preset_benchmark()
+    figures = read_preset_benchmark()
     assert figures is not None and 0.5 < figures.nested_mean < 1
     assert "chosen on these photos" in figures.words()

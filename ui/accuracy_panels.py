@@ -36,7 +36,7 @@ from core.training import (
     Callbacks,
     TrainConfig,
     head_crossval,
-    preset_benchmark,
+    read_preset_benchmark,
     split_keeping_near_duplicates_together,
 )
 from core.training.crossval import CrossValResult
@@ -118,7 +118,7 @@ def preset(cfg: TrainConfig | None, can_start: bool, start: Callable[[str, Train
     best = PRESETS["best"]
     with st.expander(f"Towards Kiran's 92%: the '{best.title}' preset"):
         st.write(best.summary)
-        figures = preset_benchmark()
+        figures = read_preset_benchmark()
         if figures:
             st.caption(figures.words())
         st.caption("Reading the photos takes a few minutes the first time, then seconds.")

@@ -12,7 +12,7 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "near_duplicates": ["split_keeping_near_duplicates_together"],
     "presets": ["PRESETS"],
     "nested_cv": ["NestedResult", "nested_crossval"],
-    "preset_benchmark": ["PresetBenchmark", "preset_benchmark"],
+    "preset_benchmark": ["PresetBenchmark", "read_preset_benchmark"],
     "quick_model": ["quick_default_model"],
     "recipe": ["train"],
     "results": ["Callbacks", "EpochRecord", "Evaluation", "PHASE1", "PhaseResult", "Progress", "TrainResult"],

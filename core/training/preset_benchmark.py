@@ -54,7 +54,7 @@ def _span(values: list[float], unit: str) -> str:
     return f"{low:.1f}{unit}" if round(low, 1) == round(high, 1) else f"{low:.1f}–{high:.1f}{unit}"
 
 
-def preset_benchmark(nested_file: Path = NESTED_FILE, ablation_file: Path = ABLATION_FILE) -> PresetBenchmark | None:
+def read_preset_benchmark(nested_file: Path = NESTED_FILE, ablation_file: Path = ABLATION_FILE) -> PresetBenchmark | None:
     """The figures, or ``None`` when the nested-CV results are missing or unreadable (nothing is then shown)."""
     try:
         nested = json.loads(Path(nested_file).read_text())
