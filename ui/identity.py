@@ -87,8 +87,9 @@ def _attach(student: Student, token: str | None) -> None:
     st.session_state[STUDENT_KEY] = student
     st.session_state[TOKEN_KEY] = token
     st.session_state.pop(KNOWN_RUNS_KEY, None)  # None: never mirrored from the store yet
+    jobs = runner()  # first: it marks the trainings a restart cut short as failed, so the first student back hears
     failure = store().unseen_failure(student.id)
-    if failure and runner().job_for(student.id) is None:
+    if failure and jobs.job_for(student.id) is None:
         state.set_training_error(failure["error"])
         store().mark_seen(student.id, failure["id"])
 

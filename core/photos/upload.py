@@ -287,7 +287,7 @@ def _known_size(content) -> int | None:
 
 
 def _make_private_temp() -> Path:
-    return Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))  # the pid: leftovers are told apart
 
 
 def _remove_tree(path: str) -> None:

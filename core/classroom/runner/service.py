@@ -15,6 +15,7 @@ import shutil
 import threading
 from pathlib import Path
 
+from core.classroom.leftovers import clean_leftovers
 from core.classroom.run_key import reuse_enabled, run_keys
 from core.classroom.runner.backend import LocalProcessBackend
 from core.classroom.runner.ray_settings import ray_address
@@ -94,6 +95,8 @@ def runner() -> Runner:
     with _lock:
         if _runner is None:
             data.interrupted_jobs()  # what was queued when the server last stopped will not finish now
+            if not ray_address():  # a cluster's jobs folder is shared with the lab computers
+                clean_leftovers(data.folder)  # its job folders, photo copies and unpacked uploads (SIGKILL)
             _runner = Runner(lambda: make_backend(data), data.folder / "jobs", on_finished=persist,
                              reuse=lambda job: identical_results(job, store()))
         return _runner
