@@ -20,7 +20,8 @@ from core.utils.paths import PROJECT_ROOT
 
 
 def streamlit_command(port: int, address: str, cert, key) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+    # streamlit run, with plain http:// requests on this HTTPS port answered by a redirect (see the module)
+    return [sys.executable, "-m", "core.classroom.plain_http_hint", "run", str(PROJECT_ROOT / "app.py"),
             "--server.address", address, "--server.port", str(port),
             "--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key),
             "--server.headless", "true", "--browser.gatherUsageStats", "false"]
@@ -48,7 +49,8 @@ def main(argv=None) -> int:
     parser.add_argument("--address", default="0.0.0.0", help="listen on (default: every network interface)")
     parser.add_argument("--no-qr", action="store_true", help="print the addresses without QR codes")
     parser.add_argument("--no-quick-model", action="store_true",
-                        help="start at once; the first student to ask trains the quick model in the server")
+                        help="start at once, preparing nothing: the first student to ask trains the quick model in "
+                             "the server, and the first trainings read the flower features themselves")
     parser.add_argument("--warm-sizes", type=int, nargs="*", default=[224],
                         help="image sizes whose flower features are prepared before students arrive (default: "
                              "224, the lesson's; none: skip)")
@@ -78,8 +80,7 @@ def main(argv=None) -> int:
         if not args.no_qr:
             print(join.qr_text(url))
     print(f"  On this computer: https://localhost:{args.port}")
-    print("  Type the address with https:// (a browser that tries http:// gets an empty answer): "
-          "scanning the QR code does it for you.")
+    print("  An address typed with http:// (or without https://) is sent on to https://; the QR code has it right.")
     base = urls[0] if urls else f"https://localhost:{args.port}"
     print(f"  Projector view (no code needed, nothing secret): {base}/projector")
     if own is None:
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
     env = {**os.environ, "TLL_CLASSROOM": "1"}
     # Training workers wait ready (TensorFlow imported), one per training the server runs at once.
     env.setdefault("TLL_WARM_WORKERS", env.get("TLL_MAX_TRAININGS", "2"))
-    if args.warm_sizes:
+    if args.warm_sizes and not args.no_quick_model:  # "start at once": nothing is prepared beforehand
         prepare_features(env, args.warm_sizes)
     if not args.no_quick_model:
         prepare_quick_model(env)
