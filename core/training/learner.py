@@ -101,7 +101,9 @@ class Learner:
 
     def fine_tune(self) -> PhaseResult:
         """Phase 2: the top ``cfg.unfreeze`` base layers too, ``cfg.epochs2`` epochs at ``cfg.lr2``.
-        Nothing happens after a Stop or with no phase 2."""
+        Nothing happens after a Stop (one that came while phase 1 ended too: its epochs are the result) or with
+        no phase 2."""
+        self.stopped = self.stopped or (bool(self.unfreeze) and self.tracker.stop_requested())
         if self.stopped or not self.unfreeze:
             return PhaseResult(PHASE2, [], self.stopped, 0.0, None)
         try:

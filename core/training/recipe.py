@@ -20,5 +20,7 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, dataset: Dataset
         return train_preset(cfg, callbacks, dataset)
     learner = vision_learner(dataset or load_dataset(cfg.data, cfg.seed), cfg, callbacks, started)
     learner.fit_head()
+    if callbacks and callbacks.on_phase1_done and learner.unfreeze and not learner.stopped:
+        callbacks.on_phase1_done(learner.result())
     learner.fine_tune()
     return learner.result()

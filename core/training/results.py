@@ -41,6 +41,8 @@ class Callbacks:
     on_epoch: Callable[[EpochRecord], None] | None = None
     on_progress: Callable[[Progress], None] | None = None
     should_stop: Callable[[], bool] | None = None  # checked between batches
+    # What phase 1 trained, handed over before phase 2 starts: kept if phase 2 cannot finish (a time limit)
+    on_phase1_done: Callable[[TrainResult], None] | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from core.classroom.runner.backend import Backend, WorkerHandle
 from core.training import EpochRecord, Progress
+from core.utils.wording import duration_words
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class JobState:
     progress: Progress | None = None
     epochs: list[EpochRecord] = field(default_factory=list)
     result: dict | None = None  # recipe name -> the worker's result event (a SavedResult once saved)
+    phase1: dict | None = None  # recipe name -> the worker's result after phase 1 (kept if phase 2 is cut short)
     run_ids: dict = field(default_factory=dict)  # recipe name -> the run's id in the store, once saved
     error: str | None = None
     traceback: str | None = None
@@ -310,6 +312,8 @@ class Runner:
                 job.stop_acknowledged = True
             elif kind == "result":
                 job.state.result = {**(job.state.result or {}), event["recipe"]: event}
+            elif kind == "phase1":
+                job.state.phase1 = {**(job.state.phase1 or {}), event["recipe"]: event}
             elif kind == "error":
                 job.state.error = event.get("message", "unknown error")
                 job.state.traceback = event.get("traceback")
@@ -343,7 +347,7 @@ class Runner:
             close()
         done = "done" in job.state.notes
         job.state.notes = [n for n in job.state.notes if n != "done"]
-        minutes = f"{self.time_limit_s / 60:g} minute{'' if self.time_limit_s == 60 else 's'}"
+        minutes = duration_words(self.time_limit_s)  # "20 seconds", not "0.333333 minutes"
         if done and code == 0:
             if job.stop_reason == "time limit":
                 job.state.notes.append(f"Stopped after the time limit of {minutes} (your teacher sets it): "
@@ -353,6 +357,15 @@ class Runner:
             self._finish(job, "failed", job.state.error)
         elif job.stop_reason == "teacher":
             self._finish(job, "failed", "Your teacher cancelled this training.")
+        elif job.stop_reason in ("time limit", "student") and job.state.phase1:
+            for event in job.state.phase1.values():  # phase 1 finished: its epochs are the result
+                event["summary"] = {**event["summary"], "stopped": True}
+            job.state.result = {**job.state.phase1, **(job.state.result or {})}
+            why = (f"Stopped after the time limit of {minutes} (your teacher sets it)" if job.stop_reason == "time limit"
+                   else "Stopped")
+            job.state.notes.append(f"{why} during fine-tuning: these are the results of phase 1 (the new head), "
+                                   "which had finished.")
+            self._finish(job, "done")
         elif job.stop_reason == "time limit":
             self._finish(job, "failed", f"Stopped after the time limit of {minutes} (your teacher sets it), in "
                                         "the middle of a long step, so nothing could be kept.")

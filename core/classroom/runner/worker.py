@@ -106,10 +106,16 @@ def run(job: dict, events: Events, stop: threading.Event) -> None:
 
     dataset = load_dataset(job["data"], cfg.seed)  # read once: every recipe trains on the same photo list
     for recipe in job["recipes"]:
+        def phase1_done(result, r=recipe) -> None:  # saved now: the server keeps it if phase 2 is cut short
+            path = save_trained_model(result, output / f"{r}-phase1.keras")
+            events.send("phase1", recipe=r, summary=result.summary(), model=str(path),
+                        misclassified=keep_wrong_photos(result.misclassified, output / f"{r}-phase1-wrong"))
+
         callbacks = Callbacks(
             on_epoch=lambda record, r=recipe: events.send("epoch", recipe=r, **asdict(record)),
             on_progress=lambda progress, r=recipe: events.progress(r, progress),
             should_stop=should_stop,
+            on_phase1_done=phase1_done,
         )
         result = RECIPES[recipe](cfg, callbacks, dataset=dataset)
         model_path = save_trained_model(result, output / f"{recipe}.keras")
@@ -139,6 +145,9 @@ def run_fake(job: dict, events: Events, stop: threading.Event) -> None:
             break
         if job["config"].get("crash_at") == step:
             os._exit(7)
+        if job["config"].get("phase1_at") == step:  # as a two-phase training does when its head is trained
+            events.send("phase1", recipe="fake", summary={"steps": step, "stopped": False}, model=None,
+                        misclassified=[])
         events.send("progress", recipe="fake", stage="fake", fraction=step / steps, eta_seconds=None,
                     message=f"step {step + 1} of {steps}")
         time.sleep(0.1)
