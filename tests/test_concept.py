@@ -208,8 +208,9 @@ def test_lesson_figures_are_labelled_as_its_claims_with_conditions():
     reference._key_memo.clear()
     at = _page()
     text = " ".join(m.value for m in at.markdown)
+    captions = [c.value for c in at.caption]
     for claim in CLAIMS:
-        assert f"Lesson's claim: **{claim.figure}**" in text
+        assert f"↑ the lesson's claim ({claim.source})" in captions
     assert "Colab T4 GPU" in text and f"{LESSON_TRAIN_PHOTOS:,}" in text and "30 epochs" in text
     # the first screen teaches: the tiles hold the lesson's figures, never a blank
     assert _claim_tiles(at) == {claim.stage: claim.figure for claim in CLAIMS}

@@ -81,10 +81,17 @@ def claims_beside_measurements(key: str) -> None:
     st.markdown("**The lesson's figures beside what this app measures**")
     for column, claim in zip(st.columns(len(CLAIMS)), CLAIMS):
         measured = found.get(claim.key)
-        column.metric(claim.stage, f"{measured.accuracy:.0%}" if measured else "—",
-                      help=f"Measured here: {_measured_words(measured)}.")
-        column.markdown(f"Lesson's claim: **{claim.figure}**")
-        column.caption(f"Measured here: {measured.source}" if measured else "Not measured here yet")
+        column.metric(claim.stage, claim.figure, help=claim_caption(claim))
+        column.caption(f"↑ the lesson's claim ({claim.source})")
+        line = _measured_line(measured)
+        if line:
+            (column.markdown if not measured.differs else column.caption)(line)
+    comparable = [claim.key for claim in CLAIMS if claim.key in found and not found[claim.key].differs]
+    if not comparable:
+        st.caption("No run with the lesson's settings has been measured here yet.")
+    counts = flower_counts()
+    photos = (f"{counts.words()}, not the lesson's {LESSON_TRAIN_PHOTOS:,} training photos" if counts else
+              f"the flowers on this computer, not the lesson's {LESSON_TRAIN_PHOTOS:,} training photos")
     with st.expander("Whose numbers are these? (conditions)"):
         st.markdown("\n".join(f"- {claim_caption(claim)}" for claim in CLAIMS))
         st.markdown(
