@@ -32,8 +32,8 @@ def join_panel() -> None:
     words.markdown("### Scan the code with your phone's camera\n\nor type the whole address, with **https://**:")
     words.code(url, language=None)
     if https:
-        words.caption("Typed without https:// a browser gets an empty page: scanning the code avoids that. The "
-                      "first time, your phone asks to accept this server's certificate (your teacher shows how).")
+        words.caption("Typed without https://, the server sends you on to it. The first time, your phone asks to "
+                      "accept this server's certificate (your teacher shows how).")
     for other in urls[1:3]:
         words.caption(f"Another network: {other}")
 
