@@ -63,7 +63,7 @@ def _headline(rows: dict[str, dict]) -> None:
         f"With the ImageNet top: **{small['name']}: {small['params_total']:,}** parameters · "
         f"**{big['name']}: {big['params_total']:,}**, so {big['name']} is **{ratio:.0f}× bigger**, {accuracy} on "
         f"ImageNet ({small['top1']:g}% vs {big['top1']:g}% top-1). The part transfer learning borrows (no top) is "
-        f"**{_millions(small['params_no_top'])} vs {_millions(big['params_no_top'])}**: about "
+        f"**{small['params_no_top'] / 1e6:.2f}M vs {big['params_no_top'] / 1e6:.2f}M**: about "
         f"**{borrowed:.1f}×**. Most of {big['name']}'s size is its top, which we throw away."
     )
     table = read_layer_table()

@@ -34,7 +34,7 @@ def test_headline_numbers_come_from_the_real_architectures(page):
     assert f"{small.params_total:,}" in headline and f"{big.params_total:,}" in headline
     assert f"{big.params_total / small.params_total:.0f}× bigger" in headline and "With the ImageNet top" in headline
     # the part transfer learning borrows, counted from the same architectures
-    assert f"{small.params_no_top / 1e6:.1f}M vs {big.params_no_top / 1e6:.1f}M" in headline
+    assert f"{small.params_no_top / 1e6:.2f}M vs {big.params_no_top / 1e6:.2f}M" in headline
     assert f"{big.params_no_top / small.params_no_top:.1f}×" in headline
 
 
