@@ -7,8 +7,10 @@ Every row is a 5-fold cross-validation on all the photos (each photo tested once
 fold), so its mean is steadier than one 150-photo test split; ± is the standard deviation over the folds.
 The rows build on each other (top to bottom). The frozen bases read each photo once per view (cached per photo
 in TLL_CACHE_DIR): "features" is the time that took in this run (~0 when warm), "fit" the time of the
-k fits. The last rows repeat the final recipe with other fold seeds: the recipe was chosen looking at seed 0, so
-fresh folds keep that choice honest. Timings are wall-clock on whatever else the machine is doing.
+k fits. The last rows repeat the final recipe with other fold seeds: the recipe was chosen looking at seed 0.
+Fresh folds of the same photos do not make the choice honest (the photos are the ones it was chosen on):
+``bench/nested_cv.py`` re-makes these choices inside each fold and scores photos the choice never saw.
+Timings are wall-clock on whatever else the machine is doing.
 """
 
 from __future__ import annotations
