@@ -388,6 +388,8 @@ def test_train_page_export_panel_shows_the_parity_table_and_one_zip(exported, fl
     at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=300)
     at.session_state[state.LATEST_RESULT] = flowers_result
     at.run()
+    assert any('keras.saving.load_model("model.keras")' in c.value and "target_size=(96, 96)" in c.value
+               for c in at.code)  # the lines that open it in Colab
     assert not at.exception
     at.button(key="export_start").click().run()
     assert not at.exception and not at.error

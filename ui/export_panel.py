@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.export import agreement_text, difference_text, export_trained, model_bytes
+from core.export import agreement_text, difference_text, export_trained, keras_lines, model_bytes
 from core.training import TrainResult
 from core.utils import student_error
 
@@ -93,7 +93,8 @@ def show_report(report) -> None:
                            file_name=report.zip_path.name, mime="application/zip", key="export_zip", type="primary")
     with st.expander("What is in the zip?"):
         st.markdown(
-            "- **model.keras**: your model for Keras (raw photo pixels in; it knows its class names).\n"
+            "- **model.keras**: your model for Keras (raw photo pixels in; it knows its class names). Plain "
+            "Keras opens it anywhere, Colab too: the model card shows the lines.\n"
             "- **model.tflite**: the same model for LiteRT (TensorFlow Lite), the format phone apps use.\n"
             "- **model_int8.tflite**: its weights stored as 8-bit numbers instead of 32-bit: about a quarter "
             "of the size, with answers that can differ a little (the table shows how often).\n"
@@ -112,6 +113,10 @@ def show(result: TrainResult) -> None:
     left, right = st.columns(2)
     left.download_button("Download model.keras only", data=lambda: model_bytes(result),
                          file_name="model.keras", key="export_keras", width="stretch")
+    with st.expander("Open model.keras in Colab, without this app"):
+        st.caption("Upload model.keras and a photo named photo.jpg (Colab's Files panel, on the left), then run:")
+        st.code("\n".join(keras_lines({"image_size": result.config.image_size, "class_names": result.class_names})),
+                language="python")
     current = _current(result)
     label = "Export again" if current else "Export for phones and check it (about a minute)"
     if right.button(label, key="export_start", width="stretch",

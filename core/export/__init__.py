@@ -6,5 +6,5 @@ from core.utils.lazy import public_names
 
 __getattr__, __dir__, __all__ = public_names(__name__, {
     "bundle": ["export_trained", "model_bytes", "save_trained_model"],
-    "model_card": ["agreement_text", "difference_text"],
+    "model_card": ["agreement_text", "difference_text", "keras_lines"],
 })
