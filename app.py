@@ -5,7 +5,18 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from ui import error_page, identity, phone_style, run_timing, server_tuning, state, teacher_session, upload_budget
+from ui import (
+    error_page,
+    identity,
+    phone_style,
+    run_history,
+    run_timing,
+    server_tuning,
+    state,
+    teacher_session,
+    training_job,
+    upload_budget,
+)
 
 server_tuning.keep_keras_session()  # Streamlit would clear Keras's session after every run: see the module
 upload_budget.install()  # files waiting in Streamlit's upload endpoint get a memory budget
@@ -31,6 +42,8 @@ NO_NICKNAME = ("Teacher", "Projector")  # the teacher's pages: nobody picks a ni
 with run_timing.timed(current.title), error_page.shown_as_a_message():  # server time per run (TLL_RUN_LOG)
     teacher_session.keep_in_address()
     student = None if current.title in NO_NICKNAME else identity.require_student()  # nickname, work restored
+    if student is not None:  # a training that ended since the last page: its model is on Predict at once
+        training_job.collect(run_history.record)
     if current.title != "Projector":
         phone_style.menu([p for p in pages if teacher_menu == "visible" or p.title not in NO_NICKNAME],
                          identity.my_code)

@@ -70,3 +70,34 @@ def test_the_runner_cleans_leftovers_when_the_server_starts(classroom):
     service.reset_for_tests()
     service.runner()
     assert not (data / "snapshots" / "old").exists()
+
+
+def test_predict_right_after_a_training_uses_its_model_without_visiting_train(monkeypatch):
+    """The training ends while the student is on another page: Predict offers its model at once."""
+    from core.classroom.runner import recipes
+    from core.training import TrainConfig, TrainResult
+
+    import threading
+
+    release = threading.Event()
+
+    def finished(cfg, callbacks, dataset=None):
+        release.wait(30)  # ends once the student has left the Train page
+        test = {"accuracy": 0.8, "loss": 0.4, "n": 5, "confusion_matrix": [[2, 1], [0, 2]], "per_class": {}}
+        return TrainResult(model=object(), class_names=["daisy", "roses"], config=TrainConfig(image_size=96),
+                           history=[], test=test, misclassified=[], dataset_source="fake", counts={}, skipped=[],
+                           timings={"total": 1.0}, cache={}, stopped=False, weights="imagenet")
+
+    monkeypatch.setenv("TLL_TRAINING_BACKEND", "thread")
+    monkeypatch.setitem(recipes.RECIPES, "transfer", finished)
+    train = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=120).run()
+    train.button(key="train_start").click().run()
+    job = train.session_state[state.JOB]
+    release.set()
+    assert job.wait(30) and job.state.status == "done", job.state.error
+    predict = AppTest.from_file(APP, default_timeout=120)
+    predict.session_state[state.JOB] = job  # the same browser session, now opening Predict
+    predict.switch_page("app_pages/predict.py").run()
+    texts = " ".join(m.value for m in predict.markdown) + " ".join(i.value for i in predict.info)
+    assert "You have not trained a model yet" not in texts
+    assert "your model from the Train page" in texts
