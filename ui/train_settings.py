@@ -55,7 +55,7 @@ def _unfreeze_counts(base_key: str, k: int) -> dict:
     return unfreeze_counts(base_key, k)
 
 
-@st.cache_data(show_spinner="Making augmented copies…")
+@st.cache_data(show_spinner="Making augmented copies…", max_entries=16)  # 6 photos each: bounded per server
 def _augmentation_preview(photo: str, ops: tuple, size: int) -> list:
     return list(preview_augmentations(photo, AugmentConfig(*ops), size, n=6))
 

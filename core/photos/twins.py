@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +17,12 @@ import numpy as np
 from PIL import Image
 
 from core.photos.images import ImageProblem, open_rgb
+from core.utils.bounded import BoundedMemo
 
 THUMB_THRESHOLD = 0.97
 THUMB_SIZE = 16
-_memo: dict[tuple[str, int, int], np.ndarray | None] = {}
-_memo_lock = threading.Lock()
+MEMO_ENTRIES = 20_000  # 3 KB each: the flowers and a class's own photos, at most ~60 MB
+_memo = BoundedMemo(MEMO_ENTRIES)  # (path, size, mtime) -> thumbnail vector (or None: unreadable)
 
 
 def thumbnail(path) -> np.ndarray | None:
@@ -33,9 +33,8 @@ def thumbnail(path) -> np.ndarray | None:
     except OSError:
         return None
     key = (str(path), stat.st_size, stat.st_mtime_ns)
-    with _memo_lock:
-        if key in _memo:
-            return _memo[key]
+    if key in _memo:
+        return _memo.get(key)
     try:
         image = open_rgb(path, draft_size=4 * THUMB_SIZE)
         pixels = np.asarray(image.resize((THUMB_SIZE, THUMB_SIZE), Image.BOX), dtype=np.float32).ravel()
@@ -43,8 +42,7 @@ def thumbnail(path) -> np.ndarray | None:
         vector = pixels / max(float(np.linalg.norm(pixels)), 1e-6)
     except (ImageProblem, OSError, ValueError):
         vector = None
-    with _memo_lock:
-        _memo[key] = vector
+    _memo[key] = vector
     return vector
 
 

@@ -29,10 +29,12 @@ import numpy as np
 from core.photos.datasets import file_digest
 from core.photos.images import ImageProblem, load_array
 from core.utils import paths as config
+from core.utils.bounded import BoundedMemo
 
 VERSION = "1"
 BATCH = 32
-_memory: dict[str, dict[str, np.ndarray]] = {}
+MEMORY_TABLES = 4  # feature tables (one per base, size and view) kept in memory; the rest stay on disk
+_memory = BoundedMemo(MEMORY_TABLES)  # store key -> {photo digest: feature vector}
 _bases: dict[tuple, tuple] = {}
 _lock = threading.Lock()
 
@@ -99,7 +101,7 @@ def _store_path(spec: FeatureSpec, identity: str):
 
 def _load_store(key: str, path) -> dict[str, np.ndarray]:
     if key in _memory:
-        return _memory[key]
+        return _memory.get(key)
     table: dict[str, np.ndarray] = {}
     if path.is_file():
         try:
