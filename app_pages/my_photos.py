@@ -195,14 +195,16 @@ if own is None:
     st.stop()
 show_flash()
 classes = own.classes()
-new_class_form(own, expanded=not classes)
+new_class_form(own, expanded=len(classes) < 2)  # open until the two classes a classifier needs
 if not classes:
     st.info("Start with a class: type its name above (at least two classes are needed to train).")
     st.stop()
 if st.session_state.get(SELECT_NEXT) in classes:
     st.session_state[CLASS_KEY] = st.session_state.pop(SELECT_NEXT)
 counts = own.counts()
-current = st.radio("Class", classes, format_func=lambda c: f"{c} · {counts[c]}", horizontal=True, key=CLASS_KEY)
+# Plain names as options: a label that changed with every photo would make the browser reset the choice.
+current = st.radio("Class", classes, horizontal=True, key=CLASS_KEY)
+st.caption(" · ".join(f"{name}: {counts[name]}" for name in classes))
 count = counts[current]
 st.progress(min(count / own_photos.ADVICE_LOW, 1.0),
             text=f"**{current}**: {count} photo(s) (aim for {own_photos.ADVICE_LOW}–{own_photos.ADVICE_HIGH})")

@@ -89,7 +89,7 @@ def _collected_photos(own, seed: int) -> str | None:
 
 
 def _own_photos(seed: int) -> str | None:
-    st.page_link("app_pages/my_photos.py", label="Take or pick photos class by class (phone friendly): My photos",
+    st.page_link("app_pages/my_photos.py", label="Camera or gallery, class by class: My photos",
                  icon="📸")
     own = own_photos.dataset()
     if own is not None and own.total_photos():
