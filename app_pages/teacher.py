@@ -33,6 +33,7 @@ from core.classroom.runner import (
     start_server_job,
     store,
 )
+from core.utils import as_text
 from ui import identity, teacher_session
 from ui.class_map_panel import class_map_panel
 
@@ -157,7 +158,7 @@ def new_code_section(class_store) -> None:
         st.session_state.pop(NEW_CODE_KEY, None)
         shown = None
     if shown:
-        st.success(f"New return code for {shown[0]}: {shown[1]}  (the old one stops working; this disappears in "
+        st.success(f"New return code for {as_text(shown[0])}: {shown[1]}  (the old one stops working; this disappears in "
                    f"{SECRET_SHOWN_S - (time.time() - shown[2]):.0f} s)")
         if st.button("Hide it", key="teacher_hide_code"):
             st.session_state.pop(NEW_CODE_KEY, None)
