@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.classroom.runner import store
 from core.photos import OwnDataset, check_folder
+from core.utils.safe_text import as_text
 from ui import charts, identity
 
 OWN_FOLDER = "my_photos"
@@ -47,7 +48,7 @@ def report_panel(own: OwnDataset, seed: int = 42) -> bool:
         return False
     st.plotly_chart(charts.class_counts(found.rows()), config=charts.PHONE_FRIENDLY, key="own_photos_counts")
     for advice in found.warnings:
-        st.warning(f"{advice.message} {advice.advice}")
+        st.warning(as_text(f"{advice.message} {advice.advice}"))  # class names as typed
     for problem in found.problems:
-        st.error(problem)
+        st.error(as_text(problem))
     return found.can_train

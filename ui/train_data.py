@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.photos import TF_FLOWERS, DatasetError, UploadError, check_folder, load_dataset, report_to_csv, skipped_to_csv
-from core.utils import hide_paths
+from core.utils import as_text, hide_paths
 from ui import charts, own_photos, state, thumbnails
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"
@@ -84,7 +84,7 @@ def _collected_photos(own, seed: int) -> str | None:
     report, _ = own_photos.report(own, seed)
     if report is not None:
         st.success(f"{report.total_images} photos in {len(report.class_names)} classes: "
-                   f"{', '.join(report.class_names)}")
+                   f"{', '.join(map(as_text, report.class_names))}")
     return str(own.folder) if own_photos.report_panel(own, seed) else None
 
 
@@ -108,7 +108,7 @@ def _own_photos(seed: int) -> str | None:
         st.info("No photos uploaded yet. Until you upload some, you can train on the flowers.")
         return None
     st.success(f"{report.total_images} photos in {len(report.class_names)} classes: "
-               f"{', '.join(report.class_names)}  ({report.layout.replace('-', ' ')})")
+               f"{', '.join(map(as_text, report.class_names))}  ({report.layout.replace('-', ' ')})")
     st.plotly_chart(charts.class_counts(report.rows()), config=charts.PHONE_FRIENDLY)
     st.dataframe(report.rows(), hide_index=True)
     if report.sizes:
@@ -116,9 +116,9 @@ def _own_photos(seed: int) -> str | None:
         st.caption(f"Photo sizes: {s.min_width}–{s.max_width} px wide (median {s.median_width}), "
                    f"{s.min_height}–{s.max_height} px high (median {s.median_height}).")
     for advice in report.warnings:
-        st.warning(f"{advice.message} {advice.advice}")
+        st.warning(as_text(f"{advice.message} {advice.advice}"))  # class names as typed
     for problem in report.problems:
-        st.error(problem)
+        st.error(as_text(problem))
     if report.skipped_files:
         with st.expander(f"{len(report.skipped_files)} files left out, and why"):
             st.dataframe([{"file": s.path, "reason": s.reason} for s in report.skipped_files], hide_index=True)
