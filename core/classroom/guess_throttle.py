@@ -3,8 +3,9 @@
 A lock per nickname let a classmate lock anyone out with five wrong codes. Here a wrong code costs its
 sender: after ``FREE_TRIES`` wrong codes in ``WINDOW_S`` one client must wait a delay that doubles with each
 further one. Many clients guessing together (or one changing its address) meet the server-wide budget: past
-``SERVER_FREE_TRIES`` wrong codes in a window, checks go through one at a time, ``SERVER_SPACING_S`` apart.
-The owner typing the right code from their own phone is never refused; at worst they wait a few seconds.
+``SERVER_FREE_TRIES`` wrong codes in a window, checks from phones that guessed wrong lately go through one at
+a time, ``SERVER_SPACING_S`` apart. The owner typing the right code from their own phone is never refused and
+never waits in that line.
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ class GuessThrottle:
         if wait > 0:
             raise TryLater(wait)
         with self._lock:
-            busy = self._recent(self._server_wrong, self._clock()) >= SERVER_FREE_TRIES
-        if busy:
+            now = self._clock()
+            busy = self._recent(self._server_wrong, now) >= SERVER_FREE_TRIES
+            guessed_before = self._recent(self._wrong.get(client, deque()), now) > 0
+        if busy and guessed_before:  # a phone with no wrong code lately (the owner's) does not wait in line
             with self._queue:
                 pause = self._next_server_slot - self._clock()
                 if pause > 0:
