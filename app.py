@@ -5,6 +5,7 @@
 import pandas  # noqa: F401
 import streamlit as st
 
+from core.classroom.runner import prepare_workers
 from ui import (
     error_page,
     identity,
@@ -20,6 +21,9 @@ from ui import (
 
 server_tuning.keep_keras_session()  # Streamlit would clear Keras's session after every run: see the module
 upload_budget.install()  # files waiting in Streamlit's upload endpoint get a memory budget
+# Warm training workers wait for the class from the first page anyone opens (TLL_WARM_WORKERS, set by make classroom);
+# a no-op after that, and in a one-person app.
+prepare_workers()
 
 st.set_page_config(page_title="Transfer Learning Lab", page_icon="🌼", layout="wide")
 
