@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.classroom.runner import store
 from core.photos import OwnDataset, check_folder
-from core.utils.safe_text import as_text
+from core.utils import as_text
 from ui import charts, identity
 
 OWN_FOLDER = "my_photos"
