@@ -1,6 +1,7 @@
 """A class on one server: N students in real browsers against the real HTTPS server, on this machine only.
 
     python bench/classroom.py --students 30 [--trainers 10] [--active 6] [--port 8765]
+    python bench/classroom.py --students 30 --recipe lesson    (everyone trains the lesson's recipe: classroom_lesson.py)
 
 Starts ``python -m core.classroom`` (``streamlit run app.py``, HTTPS, classroom mode) on 127.0.0.1 with a fresh
 data folder, then drives every student as its own Playwright context (own cookies and storage) in one headless
@@ -143,13 +144,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, data: Path) -> subprocess.Popen:
+def start_server(port: int, data: Path, extra: list[str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "TLL_DATA_DIR": str(data), "TLL_TEACHER_CODE": "bench-teacher-code",
            "TF_CPP_MIN_LOG_LEVEL": "2", "TLL_NO_DOWNLOADS": "1", "TLL_RUN_LOG": str(data.parent / "runs.tsv")}
     env.setdefault("TLL_OFFLINE_BUNDLE", str(BUNDLE))
     log_file = open(data.parent / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen([sys.executable, "-m", "core.classroom", "--address", "127.0.0.1", "--port",
-                               str(port), "--no-qr"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+                               str(port), "--no-qr", *(extra or [])], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 600  # the first start also makes the quick flower model (about a minute)
     while time.monotonic() < deadline:
         try:
@@ -158,6 +159,15 @@ def start_server(port: int, data: Path) -> subprocess.Popen:
         except requests.RequestException:
             time.sleep(0.5)
     raise RuntimeError("the server did not start (see server.log)")
+
+
+def stop_server(server: subprocess.Popen, sampler: Sampler) -> None:
+    sampler.running = False
+    server.terminate()
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 class Journeys:
@@ -375,7 +385,16 @@ def main() -> int:
     parser.add_argument("--active", type=int, default=6,
                         help="students acting at once (all stay connected): the browsers share this machine's CPU")
     parser.add_argument("--settle", type=float, default=60, help="seconds after everyone left before the memory figure")
+    parser.add_argument("--recipe", choices=("toy", "lesson"), default="toy",
+                        help="toy: the load test above (96 px, one phase-1 epoch); lesson: the whole class trains the "
+                             "lesson's recipe and variations at once (bench/classroom_lesson.py)")
+    parser.add_argument("--image-size", type=int, default=224, help="lesson: the students' image size")
+    parser.add_argument("--out", default="", help="lesson: where the JSON goes (default bench/results/...)")
     args = parser.parse_args()
+    if args.recipe == "lesson":
+        import classroom_lesson
+
+        return classroom_lesson.main(args)
     args.trainers = min(args.trainers, args.students)
     requests.packages.urllib3.disable_warnings()
     work = Path(tempfile.mkdtemp(prefix="tll-classroom-bench-"))
@@ -397,12 +416,7 @@ def main() -> int:
         rss_after = sampler.server.memory_info().rss
         alive = alive and requests.get(f"https://127.0.0.1:{port}/_stcore/health", verify=False, timeout=30).text == "ok"
     finally:
-        sampler.running = False
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server, sampler)
     trainers = [s for s in students if s.trains]
     waits = queue_waits(work / "data")
     ordered = sorted(timings)
