@@ -36,6 +36,7 @@ from core.classroom.runner import (
 from core.utils import as_text
 from ui import identity, teacher_session
 from ui.class_map_panel import class_map_panel
+from ui.student_reset import reset_section
 
 REFRESH_S = 3.0
 SECRET_SHOWN_S = 30.0  # a new return code disappears by itself after this long (or at "Hide it")
@@ -228,6 +229,7 @@ if unlocked():
     join_section()
     live()
     export_section(store())
+    reset_section(store())
     if st.button("Lock this page", key="teacher_lock"):
         teacher_session.sign_out()
         st.rerun()

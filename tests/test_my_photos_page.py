@@ -144,3 +144,23 @@ def test_the_train_page_trains_on_the_collected_photos():
     assert not at.button(key="train_start").disabled
     at.radio(key="train_own_which").set_value("A zip or folder upload").run()
     assert at.button(key="train_start").disabled  # nothing uploaded: the collected photos are not used
+
+
+def test_the_teachers_reset_removes_a_students_photos_after_a_confirmation(monkeypatch):
+    from core.photos.own_dataset import IN_STUDENT_FOLDER
+
+    monkeypatch.setenv("TLL_TEACHER_CODE", "correct horse battery")
+    kiran, _, _ = service.store().join("Kiran")
+    photos = OwnDataset(service.store().student_folder(kiran.id) / IN_STUDENT_FOLDER)
+    photos.add_class("leaf")
+    photos.add_photos("leaf", [("1.jpg", jpeg(1))])
+    at = AppTest.from_file(str(ROOT / "app_pages" / "teacher.py"), default_timeout=60).run()
+    at.text_input(key="teacher_code_input").input("correct horse battery")
+    at.button[0].click().run()
+    at.selectbox(key="teacher_reset_who").set_value("Kiran").run()
+    assert at.button(key="teacher_reset").disabled  # nothing goes without the tick
+    at.checkbox(key=f"teacher_reset_sure_{kiran.id}").check().run()
+    at.button(key="teacher_reset").click().run()
+    assert "Kiran and their work were removed." in texts(at.success)
+    assert not photos.folder.exists()
+    assert all(s["id"] != kiran.id for s in service.store().students())

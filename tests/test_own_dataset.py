@@ -219,3 +219,19 @@ def test_it_trains_like_an_upload_and_is_named_in_words(own):
     assert sum(len(v) for v in dataset.splits.values()) == 24
     assert dataset.source == "the photos you collected on the My photos page"
     assert str(own.folder) not in dataset.source
+
+
+def test_the_teachers_reset_of_a_student_removes_their_photos_and_no_one_elses():
+    from core.classroom.runner import service
+    from core.photos.own_dataset import IN_STUDENT_FOLDER
+
+    store = service.store()
+    kiran, _, _ = store.join("Kiran")
+    sam, _, _ = store.join("Sam")
+    datasets = {who.id: OwnDataset(store.student_folder(who.id) / IN_STUDENT_FOLDER) for who in (kiran, sam)}
+    for own in datasets.values():
+        own.add_class("leaf")
+        own.add_photos("leaf", [("1.jpg", photo())])
+    service.delete_student(kiran.id)
+    assert not datasets[kiran.id].folder.exists()
+    assert datasets[sam.id].counts() == {"leaf": 1}

@@ -11,10 +11,10 @@ import streamlit as st
 
 from core.classroom.runner import store
 from core.photos import OwnDataset, check_folder
+from core.photos.own_dataset import IN_STUDENT_FOLDER
 from core.utils import as_text
 from ui import charts, identity
 
-OWN_FOLDER = "my_photos"
 ADVICE_LOW, ADVICE_HIGH = 100, 200  # the lesson: "100–200 per class often works" with transfer learning
 
 
@@ -23,7 +23,7 @@ def dataset() -> OwnDataset | None:
     student = identity.current_student()
     if student is None:
         return None
-    return OwnDataset(store().student_folder(student.id) / OWN_FOLDER)
+    return OwnDataset(store().student_folder(student.id) / IN_STUDENT_FOLDER)
 
 
 @st.cache_data(show_spinner="Looking at your photos…", max_entries=64)

@@ -46,6 +46,7 @@ JPEG_QUALITY = 88
 MAX_CLASSES = 20
 MAX_CLASS_NAME = 40
 ZIP_FOLDER = "my_dataset"  # the lesson's name for a dataset folder
+IN_STUDENT_FOLDER = "my_photos"  # where the pages keep it inside a student's folder of the classroom store
 # Formats Pillow may open here, checked from the header before decoding (MPO: many phones' JPEGs).
 ALLOWED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF"}
 _SPLIT_NAMES = {alias for aliases in SPLIT_FOLDER_NAMES.values() for alias in aliases}
