@@ -279,7 +279,10 @@ def threshold_curve(points: list[dict], chosen: float | None = None) -> go.Figur
 def class_map(points: list, teacher: bool = False) -> go.Figure:
     """The class's runs (``core.classroom.class_map.MapPoint``): one row per setting, test accuracy with its 95%
     interval as a bar; the viewer's own runs as large blue diamonds, everyone else's as small grey circles."""
-    labels = list(dict.fromkeys(p.label for p in sorted(points, key=lambda p: (p.varies, p.label))))
+    def shown(label: str) -> str:  # one setting a line: a phone's narrow axis keeps room for the points
+        return label.replace(" · ", "<br>") if len(label) > 18 else label
+
+    labels = list(dict.fromkeys(shown(p.label) for p in sorted(points, key=lambda p: (p.varies, p.label))))
     fig = go.Figure()
     groups = (("others", [p for p in points if not p.mine], colours.GREY, "circle", 9),
               ("yours", [p for p in points if p.mine], colours.BLUE, "diamond", 14))
@@ -289,7 +292,7 @@ def class_map(points: list, teacher: bool = False) -> go.Figure:
         hover = [f"{p.who or 'a classmate'}: {p.accuracy:.1%} ({p.low:.0%}–{p.high:.0%}, {p.n} test photos)"
                  + (" · reused" if p.reused else "") for p in group]
         fig.add_trace(go.Scatter(
-            x=[p.accuracy for p in group], y=[p.label for p in group], mode="markers",
+            x=[p.accuracy for p in group], y=[shown(p.label) for p in group], mode="markers",
             name=name if not teacher else ("runs" if name == "others" else name),
             marker=dict(color=colour, symbol=symbol, size=size, line=dict(width=1, color=colours.BLACK)),
             error_x=dict(type="data", symmetric=False, array=[p.high - p.accuracy for p in group],
@@ -298,6 +301,7 @@ def class_map(points: list, teacher: bool = False) -> go.Figure:
     low = min((p.low for p in points), default=0.5)
     fig.update_xaxes(title="test accuracy (bar: 95% interval)", tickformat=".0%", range=[max(0.0, low - 0.05), 1.0])
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True, tickfont=dict(size=11))
-    fig = _layout(fig, "The class's runs: what each setting gave", height=max(260, 90 + 34 * len(labels)))
+    lines = sum(label.count("<br>") + 1 for label in labels)
+    fig = _layout(fig, "Each setting the class tried", height=max(240, 100 + 22 * lines + 12 * len(labels)))
     fig.update_layout(hovermode="closest")
     return fig
