@@ -298,8 +298,9 @@ def class_map(points: list, teacher: bool = False) -> go.Figure:
             error_x=dict(type="data", symmetric=False, array=[p.high - p.accuracy for p in group],
                          arrayminus=[p.accuracy - p.low for p in group], color=colour, thickness=1.5),
             text=hover, hovertemplate="%{text}<extra></extra>"))
-    low = min((p.low for p in points), default=0.5)
-    fig.update_xaxes(title="test accuracy (bar: 95% interval)", tickformat=".0%", range=[max(0.0, low - 0.05), 1.0])
+    low, high = min((p.low for p in points), default=0.5), max((p.high for p in points), default=1.0)
+    fig.update_xaxes(title="test accuracy, 95% interval", tickformat=".0%",
+                     range=[max(0.0, low - 0.03), min(1.0, high + 0.03)])
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True, tickfont=dict(size=11))
     lines = sum(label.count("<br>") + 1 for label in labels)
     fig = _layout(fig, "Each setting the class tried", height=max(240, 100 + 22 * lines + 12 * len(labels)))
