@@ -50,7 +50,7 @@ with run_timing.timed(current.title), error_page.shown_as_a_message():  # server
         training_job.collect(run_history.record)
     if current.title != "Projector":
         phone_style.menu([p for p in pages if teacher_menu == "visible" or p.title not in NO_NICKNAME],
-                         identity.my_code)
+                         current.title, identity.my_code)
 
     with st.sidebar:
         st.caption("🌼 **Transfer Learning Lab**: reuse what an ImageNet network already knows.")

@@ -29,9 +29,10 @@ def apply() -> None:
     st.html(CSS)
 
 
-def menu(pages, extra=None) -> None:
-    """A labelled "☰ Pages" menu in the main area: each visible page as a link; ``extra()`` adds more."""
-    with st.container(key="phone_menu"), st.popover("☰ Pages"):
+def menu(pages, current: str, extra=None) -> None:
+    """A labelled "☰ Pages" menu in the main area: each visible page as a link; ``extra()`` adds more. Keyed by
+    the ``current`` page's title, so it arrives closed on the page just chosen."""
+    with st.container(key="phone_menu"), st.popover("☰ Pages", key=f"phone_menu_{current}"):
         for page in pages:
             st.page_link(page, label=page.title, icon=page.icon)
         if extra is not None:
