@@ -14,6 +14,7 @@ from core.classroom.runner.time_estimate import (
     seconds_left,
     seconds_until_done,
     time_left_words,
+    with_fallback,
 )
 
 LESSON = {"base": "mobilenet_v2", "image_size": 224, "epochs1": 5, "epochs2": 10, "unfreeze": 30, "augment": False}
@@ -74,3 +75,14 @@ def test_the_words_a_student_reads():
     assert time_left_words(42) == "about 40 s left"
     assert time_left_words(600) == "about 10 min left"
     assert Costs({}, None).overhead_s is None
+
+
+def test_the_classs_own_measurements_win_over_the_calibration_which_is_slowed_for_shared_cores():
+    head, fine = CostKey("mobilenet_v2", 224, "head", 0, False), CostKey("mobilenet_v2", 224, "fine-tune", 30, False)
+    calibration = Costs({head: 0.001, fine: 0.01}, 10.0)
+    measured = Costs({fine: 0.03}, None)
+    merged = with_fallback(measured, calibration, slower=2)
+    assert merged.per_epoch_photo == {head: pytest.approx(0.002), fine: 0.03}
+    assert merged.overhead_s == pytest.approx(20.0)
+    assert with_fallback(Costs({}, 5.0), calibration, slower=2).overhead_s == 5.0
+    assert with_fallback(Costs({}, None), Costs({}, None)).overhead_s is None

@@ -9,8 +9,10 @@ import pytest
 
 from core.classroom import warm_start
 from core.classroom.runner import LocalProcessBackend
+from core.classroom.runner.job_times import read_calibration
+from core.classroom.runner.time_estimate import costs_from_runs, predicted_seconds, with_fallback
 from core.classroom.runner.worker import FAKE_RECIPES_VARIABLE
-from core.training import feature_cache
+from core.training import TrainConfig, feature_cache
 
 
 @pytest.mark.slow
@@ -51,3 +53,18 @@ def test_a_warm_worker_takes_the_next_job_and_the_pool_starts_its_replacement(tm
     finally:
         backend.close()
     assert backend._ready == [] and replacement.exit_status() is not None  # closing ends the waiting workers
+
+
+@pytest.mark.slow
+def test_the_training_speed_is_timed_once_and_gives_the_first_estimates(tmp_path, small_flowers, monkeypatch):
+    monkeypatch.setenv("TLL_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    assert warm_start.calibrate(96, data=str(small_flowers), folder=folder)
+    assert not warm_start.calibrate(96, data=str(small_flowers), folder=folder)  # found on disk: not again
+    costs = costs_from_runs(read_calibration(folder))
+    lesson = TrainConfig(image_size=96).to_dict()
+    alone = predicted_seconds(lesson, 700, costs)
+    assert alone is not None and alone > 0  # both phases at the default cut have a cost now
+    two_at_once = predicted_seconds(lesson, 700, with_fallback(costs_from_runs([]), costs, slower=2))
+    assert two_at_once == pytest.approx(2 * alone)

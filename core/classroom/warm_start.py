@@ -5,16 +5,22 @@
 ``make classroom`` runs this before the server starts. For the class's flowers at each size it reads every photo
 through the frozen base once, at the lesson's default cut (top 30 unfrozen), and stores what crosses the freeze
 boundary and the pooled vectors phase 1 trains on (``core.training.feature_cache``). Every training with those
-settings, and every phase-1-only one, then starts from the cache instead of the photos. A second start finds
-them on disk and says so in a second or two. Progress goes to the terminal.
+settings, and every phase-1-only one, then starts from the cache instead of the photos. Then it times one short
+training (1 + 1 epochs) on this computer, so the Train page's time estimate has figures before the class's own
+trainings replace them. A second start finds both on disk and says so. Progress goes to the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
+from pathlib import Path
 
+from core.classroom.runner.job_times import CALIBRATION_FILE, machine, read_calibration
+from core.classroom.store import data_dir
 from core.models.bases import IMAGE_SIZES
 from core.photos import TF_FLOWERS
 from core.training import Callbacks, Progress, TrainConfig
@@ -48,6 +54,30 @@ def prepare_features(size: int, on_progress=None, data: str = TF_FLOWERS) -> dic
     return {part: state for part, state in learner.prepare().items() if state in ("warm", "cold")}
 
 
+def calibrate(size: int, data: str = TF_FLOWERS, folder: Path | None = None) -> bool:
+    """One short training (1 + 1 epochs at the default cut, on the features just prepared) timed on this computer
+    and kept in the data folder: the time estimate's figures until the class's own trainings replace them.
+    False if this computer already has them for ``size``."""
+    from core.training import train
+
+    path = (folder or data_dir()) / CALIBRATION_FILE
+    if any(run.get("size") == size for run in read_calibration(path.parent)):
+        return False
+    started = time.perf_counter()
+    result = train(TrainConfig(image_size=size, data=data, epochs1=1, epochs2=1))
+    run = {"machine": machine(), "size": size, "summary": result.summary(),
+           "job_seconds": time.perf_counter() - started}
+    others = []
+    try:
+        others = [r for r in json.loads(path.read_text()) if r.get("machine") != machine() or r.get("size") != size]
+    except (OSError, ValueError):
+        pass
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps([*others, run], default=str))
+    os.replace(partial, path)
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), choices=IMAGE_SIZES,
@@ -65,6 +95,14 @@ def main(argv=None) -> int:
         what = "found on disk" if found else "made and stored"
         print(f"\r  Flower features at {size} px: {what} ({', '.join(sorted(states))}) in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
+        started = time.perf_counter()
+        try:
+            measured = calibrate(size)
+        except Exception as error:  # noqa: BLE001 - the estimate then waits for the class's first trainings
+            print(f"  Could not time a training at {size} px ({error}).", flush=True)
+            continue
+        print(f"  Training speed at {size} px: " + (f"measured in {time.perf_counter() - started:.0f} s (the time "
+              "estimate starts from it)" if measured else "found on disk"), flush=True)
     return 0
 
 

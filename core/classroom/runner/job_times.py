@@ -6,8 +6,12 @@ Pages ask every second or so; the history (the store's newest computed runs) is 
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import threading
 import time
+from pathlib import Path
 
 from core.classroom.runner.time_estimate import (
     Costs,
@@ -15,19 +19,38 @@ from core.classroom.runner.time_estimate import (
     predicted_seconds,
     seconds_left,
     seconds_until_done,
+    with_fallback,
 )
 
 HISTORY_TTL_S = 10.0
+CALIBRATION_FILE = "time_calibration.json"  # in the data folder, written by core.classroom.warm_start
 _lock = threading.Lock()
 _cached: dict = {"read": 0.0, "costs": None, "store": None}
 
 
-def class_costs(store) -> Costs:
+def class_costs(store, side_by_side: int = 1) -> Costs:
+    """What this server's trainings measured, and the warm start's calibration for what they have not yet."""
     with _lock:
         now = time.monotonic()
         if _cached["costs"] is None or _cached["store"] is not store or now - _cached["read"] > HISTORY_TTL_S:
-            _cached.update(costs=costs_from_runs(store.timed_runs()), read=now, store=store)
+            calibration = costs_from_runs(read_calibration(store.folder))
+            slower = max(1, min(side_by_side, os.cpu_count() or 1))
+            _cached.update(costs=with_fallback(costs_from_runs(store.timed_runs()), calibration, slower), read=now,
+                           store=store)
         return _cached["costs"]
+
+
+def read_calibration(folder: Path) -> list[dict]:
+    """The runs ``core.classroom.warm_start`` timed on this computer (none if it has not run here)."""
+    try:
+        runs = json.loads((folder / CALIBRATION_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    return [run for run in runs if run.get("machine") == machine()] if isinstance(runs, list) else []
+
+
+def machine() -> str:
+    return f"{socket.gethostname()}/{os.cpu_count()} CPUs"
 
 
 def predicted_total(job, costs: Costs) -> float | None:
@@ -47,7 +70,7 @@ def time_until_result(job, store, runner) -> float | None:
     None means "estimating…"."""
     if job.finished:
         return 0.0
-    costs = class_costs(store)
+    costs = class_costs(store, runner.running_limit())
     now = time.time()
     queue = runner.queue()
     running = [j for j in queue if j.state.status == "running"]

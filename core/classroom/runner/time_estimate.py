@@ -73,6 +73,16 @@ def costs_from_runs(runs: list[dict]) -> Costs:
                  statistics.median(overheads) if overheads else None)
 
 
+def with_fallback(measured: Costs, fallback: Costs, slower: float = 1.0) -> Costs:
+    """The class's own measurements, and for what they lack ``fallback`` (the warm start's calibration, one
+    training alone) times ``slower``: trainings running side by side share the cores."""
+    per_epoch = {key: cost * slower for key, cost in fallback.per_epoch_photo.items()}
+    per_epoch.update(measured.per_epoch_photo)
+    overhead = measured.overhead_s if measured.overhead_s is not None else (
+        None if fallback.overhead_s is None else fallback.overhead_s * slower)
+    return Costs(per_epoch, overhead)
+
+
 def epoch_cost(key: CostKey, costs: Costs) -> float | None:
     """Seconds per epoch and training photo: measured for this kind of epoch, else from the nearest unfrozen
     depth measured at this size, in proportion to the layers trained; None if nothing comparable ran."""
