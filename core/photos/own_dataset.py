@@ -56,7 +56,8 @@ _locks_guard = threading.Lock()
 
 
 def default_budget_bytes() -> int:
-    """``TLL_OWN_PHOTOS_MB`` (default 100 MB: about 1,500 photos at 512 px, ten times the lesson's advice)."""
+    """``TLL_OWN_PHOTOS_MB``, default 100 MB: thousands of 512 px photos, several times the lesson's advice for
+    a few classes (README, "Your own photos from a phone", has the measured sizes)."""
     value = os.environ.get("TLL_OWN_PHOTOS_MB", "").strip()
     return (int(value) if value.isdigit() and int(value) > 0 else 100) * MB
 
