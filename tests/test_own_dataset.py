@@ -235,3 +235,17 @@ def test_the_teachers_reset_of_a_student_removes_their_photos_and_no_one_elses()
     service.delete_student(kiran.id)
     assert not datasets[kiran.id].folder.exists()
     assert datasets[sam.id].counts() == {"leaf": 1}
+
+
+def test_the_cleaning_loop_moves_and_removes_the_builders_photos(own):
+    from core.photos import cleaning
+
+    _three_classes(own, per_class=6)
+    dataset = load_dataset(str(own.folder), 42)
+    assert cleaning.owns_photos(dataset)
+    first, second = dataset.splits["train"][0], dataset.splits["train"][1]
+    target = next(name for name in dataset.class_names if name != dataset.class_names[first.label])
+    cleaning.move_to_class(dataset, first.path, target)
+    cleaning.remove_photo(dataset, second.path)
+    counts = own.counts()
+    assert sum(counts.values()) == 17 and counts[target] == 7
