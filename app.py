@@ -44,7 +44,7 @@ pages = [
 current = st.navigation(pages)
 NO_NICKNAME = ("Teacher", "Projector")  # the teacher's pages: nobody picks a nickname there
 with run_timing.timed(current.title), error_page.shown_as_a_message():  # server time per run (TLL_RUN_LOG)
-    teacher_session.keep_in_address()
+    teacher_session.keep_in_address(projected=current.title == "Projector")
     student = None if current.title in NO_NICKNAME else identity.require_student()  # nickname, work restored
     if student is not None:  # a training that ended since the last page: its model is on Predict at once
         training_job.collect(run_history.record)

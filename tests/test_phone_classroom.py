@@ -187,3 +187,15 @@ def test_the_confusion_matrix_title_fits_a_360_px_phone():
     title = charts.confusion_matrix([[3, 1], [0, 4]], ["daisy", "roses"]).layout.title.text
     lines = [re.sub(r"<[^>]+>", "", line) for line in title.split("<br>")]
     assert max(len(line) for line in lines) <= 40  # about 340 px at the chart's 15 px title font
+
+
+def test_the_teacher_token_never_shows_in_the_projectors_address(classroom):
+    token = teacher_gate.server_gate().open_session()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params[teacher_session.TEACHER_PARAM] = token
+    at.run()
+    at.switch_page("app_pages/teacher.py").run()
+    assert "Training queue" in [h.value for h in at.subheader]  # unlocked by the session, no code typed
+    assert at.query_params[teacher_session.TEACHER_PARAM] in (token, [token])  # a reload finds the teacher
+    at.switch_page("app_pages/projector.py").run()
+    assert not at.exception and teacher_session.TEACHER_PARAM not in at.query_params  # the class reads this bar

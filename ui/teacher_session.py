@@ -27,10 +27,13 @@ def unlocked() -> bool:
     return False
 
 
-def keep_in_address() -> None:
-    """Page links drop query parameters: put the token back so a reload finds the teacher again."""
+def keep_in_address(projected: bool = False) -> None:
+    """Page links drop query parameters: put the token back so a reload finds the teacher again; never on a
+    ``projected`` page (the class can read its address bar)."""
     token = st.session_state.get(SESSION_KEY)
-    if token and st.query_params.get(TEACHER_PARAM) != token:
+    if projected:
+        st.query_params.pop(TEACHER_PARAM, None)
+    elif token and st.query_params.get(TEACHER_PARAM) != token:
         st.query_params[TEACHER_PARAM] = token
 
 
