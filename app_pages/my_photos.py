@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.photos import IMAGE_SUFFIXES, AddReport, OwnDatasetError, UploadError, megabytes
-from ui import own_photos, thumbnails
+from ui import camera_facing, own_photos, thumbnails
 
 CLASS_KEY = "my_photos_class"
 SELECT_NEXT = "my_photos_select_next"  # a class to select on the next run (the radio exists by then)
@@ -69,10 +69,13 @@ def new_class_form(own, expanded: bool) -> None:
 
 
 def camera(own, name: str) -> None:
-    shot = st.camera_input(f"A photo for {name}", key=f"my_photos_camera_{st.session_state.get(CAMERA_ROUND, 0)}",
-                           resolution="720p")
-    st.caption("Each photo goes straight into this class; the camera is ready for the next one. On a phone, the "
-               "⟲ button on the picture switches to the back camera.")
+    facing = st.segmented_control("Camera", [camera_facing.BACK, camera_facing.FRONT], default=camera_facing.BACK,
+                                  required=True, key="my_photos_facing", label_visibility="collapsed",
+                                  format_func=lambda f: "📷 Back camera" if f == camera_facing.BACK else "🤳 Front camera")
+    camera_facing.prefer(facing)
+    round_ = st.session_state.get(CAMERA_ROUND, 0)
+    shot = st.camera_input(f"A photo for {name}", key=f"my_photos_camera_{facing}_{round_}", resolution="720p")
+    st.caption("Each photo goes straight into this class, and the camera is ready for the next one.")
     if shot is not None:
         report = own.add_photos(name, [("camera photo", shot)])
         next_round(CAMERA_ROUND)

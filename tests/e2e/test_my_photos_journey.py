@@ -216,6 +216,7 @@ def test_kiran_builds_a_dataset_on_a_phone_trains_on_it_and_it_lasts(playwright_
         _mode(page, "Camera")
         taps, seconds = 0, []
         take = _camera_ready(page)
+        assert page.evaluate("() => window.__tllFacingAsked") == "environment"  # the back camera, on a phone
         screenshot(page, "phone", "my-photos-camera")
         for shot in range(1, CAMERA_PHOTOS + 1):
             started = time.monotonic()
@@ -226,6 +227,7 @@ def test_kiran_builds_a_dataset_on_a_phone_trains_on_it_and_it_lasts(playwright_
             take = _camera_ready(page)  # ready for the next one: no other tap needed
             seconds.append(time.monotonic() - started)
         _expect_count(page, "roses", CAMERA_PHOTOS)
+        assert page.evaluate("() => window.__tllFacingAsked") == "environment"  # still, after fresh widgets
         figures["camera"] = {"photos": CAMERA_PHOTOS, "taps_per_photo": taps / CAMERA_PHOTOS,
                              "seconds_per_photo": [round(s, 2) for s in seconds],
                              "median_seconds": round(float(np.median(seconds)), 2)}
