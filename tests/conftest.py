@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import sys
 import tempfile
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -74,3 +77,49 @@ def make_flower_subset(target: Path, classes=("daisy", "roses", "tulips"), per_c
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copy(photo, folder / photo.name)
     return target
+
+
+def is_share_of(accuracy: float, n: int, rounding: float = 1e-6) -> bool:
+    """True when ``accuracy`` is a whole number of right answers out of ``n`` photos: a figure measured on real
+    photos, not any number between 0 and 1. ``rounding``: how far a printed figure may be from its fraction."""
+    right = accuracy * n
+    return n > 0 and 0 <= accuracy <= 1 and abs(right - round(right)) <= rounding
+
+
+# The small model the test files that need a trained one share: the shared flowers at 96 px, both phases, trained
+# well enough that its 8-bit LiteRT copy agrees with it (test_export). Trained once per test run, by whichever
+# process (pytest-xdist worker) asks first; the others wait on the lock and read the saved file.
+SHARED_MODEL_SETTINGS = {"epochs1": 10, "epochs2": 2, "unfreeze": 20, "image_size": 96}
+
+
+@pytest.fixture(scope="session")
+def flowers_model_file() -> Path:
+    """The shared model's ``.keras`` file (trained on first use); beside it ``summary.json``."""
+    from core.export import save_trained_model
+    from core.training import TrainConfig, train
+
+    folder = Path(os.environ["TLL_TEST_RUN_CACHE"]) / "shared_model"
+    folder.mkdir(parents=True, exist_ok=True)
+    model, about = folder / "model.keras", folder / "summary.json"
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not about.is_file():  # written last: the model file is complete when it exists
+            result = train(TrainConfig(**SHARED_MODEL_SETTINGS))
+            save_trained_model(result, model)
+            partial = about.with_suffix(".partial")
+            partial.write_text(json.dumps({"summary": result.summary(), "misclassified": result.misclassified}))
+            os.replace(partial, about)
+    return model
+
+
+@pytest.fixture(scope="session")
+def flowers_model(flowers_model_file):
+    """The shared model as the Train page holds a finished run: a ``TrainResult`` with the model in memory."""
+    from core.classroom.runner.results import result_from_summary
+    from core.inference import load_trained_model
+    from core.training import TrainResult
+
+    about = json.loads((flowers_model_file.parent / "summary.json").read_text())
+    saved = result_from_summary(about["summary"], about["misclassified"], str(flowers_model_file))
+    values = {f.name: getattr(saved, f.name) for f in fields(TrainResult) if f.name != "model"}
+    return TrainResult(model=load_trained_model(flowers_model_file).model, **values)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import is_share_of
 
 from core.photos.datasets import Dataset, ImageItem
 from core.training import Callbacks, TrainConfig, crossval
@@ -114,7 +115,7 @@ def test_head_crossval_on_real_photos(small_flowers):
     cfg = TrainConfig(data=str(small_flowers), image_size=96, epochs1=3, batch_size=8, seed=1)
     result = crossval.head_crossval(cfg, k=3)
     assert len(result.accuracies) == 3 and result.n == 36 and sum(result.fold_sizes) == 36
-    assert all(0 <= a <= 1 for a in result.accuracies)
+    assert all(is_share_of(a, size) for a, size in zip(result.accuracies, result.fold_sizes))
     assert result.mean > 1 / 3  # three classes: the head learned something
     again = crossval.head_crossval(cfg, k=3)
     assert again.accuracies == result.accuracies  # same seed, same folds, same heads

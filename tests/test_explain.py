@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import FLOWERS, make_flower_subset
+from conftest import FLOWERS
 from PIL import Image
 
 from core.inference.explain import grad_cam, heat_colours, overlay
 from core.inference.predict import classify_array, prepare_photo
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    from core.training import TrainConfig, train
-
-    folder = make_flower_subset(tmp_path_factory.mktemp("explain") / "small", classes=("daisy", "sunflowers", "tulips"),
-                                per_class=30)
-    return train(TrainConfig(data=str(folder), epochs1=5, epochs2=0, unfreeze=0, image_size=96))
 
 
 def _photo(class_name: str, size: int, index: int = 0) -> np.ndarray:
@@ -25,10 +16,10 @@ def _photo(class_name: str, size: int, index: int = 0) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_heatmap_has_the_last_feature_map_shape_and_range(trained):
+def test_heatmap_has_the_last_feature_map_shape_and_range(flowers_model):
     from core.models.bases import base_of
 
-    model = trained.model
+    model = flowers_model.model
     x = _photo("sunflowers", 96)
     heatmap = grad_cam(model, x)
     assert heatmap.shape == (3, 3) == tuple(base_of(model).output.shape[1:3])  # the last feature map
@@ -38,24 +29,24 @@ def test_heatmap_has_the_last_feature_map_shape_and_range(trained):
 
 
 @pytest.mark.slow
-def test_default_class_is_the_prediction_and_class_index_matters(trained):
-    model = trained.model
+def test_default_class_is_the_prediction_and_class_index_matters(flowers_model):
+    model = flowers_model.model
     x = _photo("daisy", 96, 3)
     best = int(np.argmax(classify_array(model, x)))
     np.testing.assert_allclose(grad_cam(model, x), grad_cam(model, x, best), atol=1e-6)
-    maps = [grad_cam(model, x, i) for i in range(len(trained.class_names))]
+    maps = [grad_cam(model, x, i) for i in range(len(flowers_model.class_names))]
     assert any(not np.allclose(maps[0], other, atol=1e-3) for other in maps[1:])
     for heatmap in maps:
         assert heatmap.shape == (3, 3) and 0.0 <= heatmap.min() and heatmap.max() <= 1.0
     with pytest.raises(ValueError):
-        grad_cam(model, x, len(trained.class_names))
+        grad_cam(model, x, len(flowers_model.class_names))
 
 
 @pytest.mark.slow
-def test_grad_cam_leaves_the_model_alone(trained):
+def test_grad_cam_leaves_the_model_alone(flowers_model):
     from core.models.bases import base_of
 
-    model = trained.model
+    model = flowers_model.model
     before = [w.copy() for w in model.get_weights()]
     trainable = base_of(model).trainable
     grad_cam(model, _photo("tulips", 96), 1)
@@ -89,9 +80,9 @@ def test_overlay_matches_the_photo_size():
 
 
 @pytest.mark.slow
-def test_overlay_on_a_prepared_photo(trained):
+def test_overlay_on_a_prepared_photo(flowers_model):
     display, x = prepare_photo(sorted((FLOWERS / "sunflowers").glob("*.jpg"))[1], 96)
-    result = overlay(display, grad_cam(trained.model, x))
+    result = overlay(display, grad_cam(flowers_model.model, x))
     assert result.size == display.size
 
 

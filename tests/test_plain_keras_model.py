@@ -122,12 +122,8 @@ def test_a_file_saved_by_an_earlier_version_still_loads_in_the_app():
 
 
 @pytest.fixture(scope="module")
-def trained_file(tmp_path_factory):
-    from core.training import TrainConfig, train
-
-    result = train(TrainConfig(epochs1=2, epochs2=1, unfreeze=5, image_size=96))
-    path = model_file.save_trained_model(result, tmp_path_factory.mktemp("take-home") / "model.keras")
-    return result, path
+def trained_file(flowers_model, flowers_model_file):
+    return flowers_model, flowers_model_file
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
-from conftest import FLOWERS, ROOT, make_flower_subset
+from conftest import FLOWERS, ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -187,14 +187,6 @@ def test_top_k_sorted_and_rule_shape():
 
 
 @pytest.fixture(scope="module")
-def tiny_result(tmp_path_factory):
-    from core.training import TrainConfig, train
-
-    folder = make_flower_subset(tmp_path_factory.mktemp("predict") / "small", per_class=12)
-    return train(TrainConfig(data=str(folder), epochs1=1, epochs2=0, unfreeze=0, image_size=96))
-
-
-@pytest.fixture(scope="module")
 def quick():
     from core.training import quick_default_model
 
@@ -288,23 +280,24 @@ def test_page_without_a_model_offers_the_quick_model():
 
 
 @pytest.mark.slow
-def test_page_uses_the_model_from_the_train_page(tiny_result):
+def test_page_uses_the_model_from_the_train_page(flowers_model):
     at = _page()
-    at.session_state[state.LATEST_RESULT] = tiny_result
+    at.session_state[state.LATEST_RESULT] = flowers_model
     at.run()
     assert not at.exception
     assert not [b for b in at.button if b.key == "predict_quick_model"]
     described = _texts(at.markdown)
     assert "your model from the Train page" in described and "96 px" in described
-    assert "daisy, roses, tulips" in described
-    assert at.file_uploader(key="predict_upload") is not None and at.camera_input(key="predict_camera") is not None
+    assert ", ".join(flowers_model.class_names) in described
+    uploader, camera = at.file_uploader(key="predict_upload"), at.camera_input(key="predict_camera")
+    assert uploader.label == "Upload a photo" and not uploader.disabled and not camera.disabled
     assert any("heic" in t for t in at.file_uploader(key="predict_upload").allowed_type)
 
 
 @pytest.mark.slow
-def test_page_classifies_an_uploaded_photo_and_survives_a_bad_one(tiny_result):
+def test_page_classifies_an_uploaded_photo_and_survives_a_bad_one(flowers_model):
     at = _page()
-    at.session_state[state.LATEST_RESULT] = tiny_result
+    at.session_state[state.LATEST_RESULT] = flowers_model
     at.run()
     photo = sorted((FLOWERS / "roses").glob("*.jpg"))[0].read_bytes()
     at.file_uploader(key="predict_upload").upload("rose.jpg", photo, "image/jpeg").run()
@@ -314,24 +307,24 @@ def test_page_classifies_an_uploaded_photo_and_survives_a_bad_one(tiny_result):
     assert "Where the model looked" in _texts(at.caption)
     assert len(at.get("plotly_chart")) == 1
     chooser = at.selectbox(key="predict_cam_class")
-    assert sorted(chooser.options) == ["daisy", "roses", "tulips"]
+    assert sorted(chooser.options) == sorted(flowers_model.class_names)
     chooser.select(chooser.options[-1]).run()
     assert not at.exception and chooser.options[-1] in _texts(at.caption)
 
     at.file_uploader(key="predict_upload").upload("broken.jpg", b"definitely not a jpeg", "image/jpeg").run()
     assert not at.exception
     assert "not a photo we can read" in _texts(at.error)
-    assert at.file_uploader(key="predict_upload") is not None  # still usable: try another photo
+    assert not at.file_uploader(key="predict_upload").disabled  # still usable: try another photo
     at.file_uploader(key="predict_upload").upload("rose.jpg", photo, "image/jpeg").run()
     assert not at.exception and not at.error
 
 
 @pytest.mark.slow
-def test_quick_model_button_loads_the_shared_model(tiny_result, monkeypatch):
+def test_quick_model_button_loads_the_shared_model(flowers_model, monkeypatch):
     from core.training import quick_model
     from core.training.quick_model import QuickModel
 
-    fake = QuickModel(tiny_result.model, tiny_result.class_names, 96, "A tiny stand-in model.")
+    fake = QuickModel(flowers_model.model, flowers_model.class_names, 96, "A tiny stand-in model.")
     calls = []
     monkeypatch.setattr(quick_model, "quick_default_model", lambda *a, **k: calls.append(1) or fake)
     st.cache_resource.clear()
