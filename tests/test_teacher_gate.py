@@ -99,3 +99,12 @@ def test_the_classroom_server_refuses_a_weak_code_and_suggests_one(monkeypatch, 
     assert "too easy to guess" in err and "TLL_TEACHER_CODE='" in err
     suggested = err.split("TLL_TEACHER_CODE='")[1].split("'")[0]
     assert teacher_gate.weak_code_reason(suggested) is None
+
+
+def test_a_guessing_loop_during_the_lock_out_writes_one_log_line(caplog):
+    clock = FakeClock()
+    gate = TeacherGate(lock_after=2, sleep=clock.sleep, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="core.classroom.teacher_gate"):
+        for i in range(50):
+            gate.check(f"guess {i}", CODE)
+    assert gate.refused_in_lock_out == 48 and caplog.text.count("refused during the lock-out") == 1

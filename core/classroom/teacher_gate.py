@@ -68,6 +68,7 @@ class TeacherGate:
         self._sleep, self._clock = sleep, clock
         self.failures = 0
         self.locked_until = 0.0
+        self.refused_in_lock_out = 0
         self._sessions: dict[str, float] = {}  # sha256(token) -> expiry (wall clock)
         self._sessions_lock = threading.Lock()
 
@@ -81,7 +82,10 @@ class TeacherGate:
         with self._check_lock:
             left = self.locked_for_s()
             if left > 0:
-                log.warning("Teacher code try refused during the lock-out (from %s)", address or "this computer")
+                self.refused_in_lock_out += 1
+                if self.refused_in_lock_out == 1:  # once per lock-out: a guessing loop must not fill the log
+                    log.warning("Teacher code tries refused during the lock-out (the first from %s)",
+                                address or "this computer")
                 return Verdict(False, f"Too many wrong teacher codes on this server: the page is locked for "
                                       f"{left / 60:.0f} more minute(s).", self.failures)
             if code and hmac.compare_digest(typed.encode(), code.encode()):
@@ -92,7 +96,9 @@ class TeacherGate:
                         address or "this computer")
             if self.failures >= self._lock_after:
                 self.locked_until = self._clock() + self._lock_s
-                self.failures = 0
+                self.failures, self.refused_in_lock_out = 0, 0
+                log.warning("Teacher page locked for %.0f s after %d wrong codes in a row", self._lock_s,
+                            self._lock_after)
                 return Verdict(False, f"Too many wrong teacher codes on this server: the page is locked for "
                                       f"{self._lock_s / 60:.0f} minute(s).", self._lock_after)
             self._sleep(self.delay_s(self.failures))  # inside the lock: the next try, from anywhere, waits too
