@@ -9,16 +9,22 @@ the next request starts a fresh one, the server and the other students carry on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import numpy as np
 
+from core.inference.explain import CannotExplain
+from core.inference.model_file import MAX_MODEL_BYTES, MB, ModelFileProblem, check_model_file
 from core.inference.model_worker import _array, _payload
+from core.inference.predict import LoadedModel
 from core.utils.paths import PROJECT_ROOT
 
 DEFAULT_MEMORY_MB = 3000  # TensorFlow itself reserves ~1.5 GB of address space; a lab model needs ~0.2 GB more
@@ -94,8 +100,6 @@ class IsolatedModel:
         if "ok" in answer:
             return _array(answer["ok"])
         if "cannot_explain" in answer:
-            from core.inference.explain import CannotExplain
-
             raise CannotExplain(answer["cannot_explain"])
         if "memory" in answer:
             raise ModelRunFailed(f"{self.name} needed more memory than this server gives an uploaded model "
@@ -110,9 +114,6 @@ class IsolatedModel:
 
 
 def _kept_folder():
-    import tempfile
-    from pathlib import Path
-
     folder = Path(tempfile.gettempdir()) / "tll-uploaded-models"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
@@ -125,11 +126,6 @@ def load_isolated(data: bytes, file_name: str = "model.keras"):
     """An upload checked without running anything (size, zip, metadata, no code, cost), then run once in the
     worker on a blank photo: a ``LoadedModel`` whose ``model`` is an ``IsolatedModel``. Problems raise a
     ``ValueError`` for the student (``ModelFileProblem`` or ``ModelRunFailed``)."""
-    import hashlib
-
-    from core.inference.model_file import MAX_MODEL_BYTES, MB, ModelFileProblem, check_model_file
-    from core.inference.predict import LoadedModel
-
     if len(data) > MAX_MODEL_BYTES:
         raise ModelFileProblem(f"{file_name} is {len(data) / MB:.0f} MB; the limit is {MAX_MODEL_BYTES / MB:.0f} MB.")
     if not file_name.lower().endswith(".keras"):

@@ -20,13 +20,18 @@ import os
 import tempfile
 import zipfile
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from platform import python_version
 
 from core.inference.model_cost import estimate
 from core.models.bases import base_spec, preprocess_layer_class, preprocessing_mode
 from core.photos.datasets import TF_FLOWERS
 from core.utils import paths as config
+from core.utils.lazy import LazyModule
 from core.utils.safe_text import hide_paths
+
+keras = LazyModule("keras")  # checking a file and reading its metadata need no TensorFlow
 
 METADATA_NAME = "transfer_learning_lab.json"
 FORMAT = "transfer-learning-lab/1"
@@ -71,9 +76,6 @@ def _data_label(spec: str) -> str:
 
 
 def versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-    from platform import python_version
-
     found = {"python": python_version()}
     for package in ("tensorflow-cpu", "tensorflow", "keras", "ai-edge-litert"):
         try:
@@ -116,8 +118,6 @@ def _predicting_copy(model):
     """The model without its optimizer state (Adam's two numbers per trained weight): smaller, same answers."""
     if getattr(model, "optimizer", None) is None:
         return model
-    import keras
-
     preprocess_layer_class()  # a model loaded from an earlier version's file may hold the old layer
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
@@ -268,8 +268,6 @@ def load_checked(path: str | Path, name: str | None = None):
     name = name or Path(path).name
     metadata = check_model_file(path, name)
     config.quiet_tensorflow_logs()
-    import keras
-
     preprocess_layer_class()  # files saved by earlier versions hold "tll>Preprocess": registered before loading
     try:
         model = keras.saving.load_model(str(path), compile=False, safe_mode=True)

@@ -14,6 +14,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from core.inference.explain import CannotExplain, grad_cam
+from core.inference.model_file import ModelFileProblem, load_checked
+
 MODELS_KEPT = 2  # the last uploaded models used, ready for the next photo
 
 
@@ -27,9 +30,6 @@ def _payload(array: np.ndarray) -> dict:
 
 
 def serve(lines, out) -> None:
-    from core.inference.explain import CannotExplain, grad_cam
-    from core.inference.model_file import ModelFileProblem, load_checked
-
     models: OrderedDict[str, object] = OrderedDict()
     for line in lines:
         request = json.loads(line)

@@ -1,7 +1,7 @@
 """Base models from ``keras.applications`` and the lesson's classifier built on top of one.
 
-The registry (``BASES``) is plain data that pages import to list bases, so Keras is imported inside the
-functions that build or inspect a model, never at the top: listing bases must not cost TensorFlow.
+The registry (``BASES``) is plain data that pages import to list bases: listing bases must not cost
+TensorFlow, so Keras loads on first use (``LazyModule``), when a function builds or inspects a model.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ import math
 import os
 import threading
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
 from core.utils import paths as config
+from core.utils.lazy import LazyModule
+
+keras = LazyModule("keras")
 
 KERAS_APPLICATIONS_TABLE = "https://keras.io/api/applications/ (Keras Applications table)"
 
@@ -135,8 +139,6 @@ def preprocess_layer(mode: str, name: str = "preprocess"):
     Inside ``fit`` and ``predict`` these give bit for bit what the old custom layer gave (TensorFlow's graph
     turns its ``x / 127.5`` into ``x * (1 / 127.5)`` too); the caffe colour flip is a fixed 0/1 matrix.
     """
-    import keras
-
     layers = keras.layers
     if mode == "tf":  # -1..1
         return layers.Rescaling(1 / 127.5, offset=-1.0, name=name)
@@ -153,9 +155,6 @@ def preprocess_layer(mode: str, name: str = "preprocess"):
 
 
 def _register_layers():
-    import keras
-    from keras import ops
-
     @keras.saving.register_keras_serializable(package="tll")
     class Preprocess(keras.layers.Layer):
         """The custom layer models saved by earlier versions hold (as "tll>Preprocess"): kept so those files
@@ -166,13 +165,13 @@ def _register_layers():
             self.mode = mode
 
         def call(self, x):
-            x = ops.cast(x, "float32")
+            x = keras.ops.cast(x, "float32")
             if self.mode == "tf":
                 return x / 127.5 - 1.0
             if self.mode == "lesson":
                 return x / 255.0
             if self.mode == "caffe":
-                return x[..., ::-1] - ops.convert_to_tensor([103.939, 116.779, 123.68])
+                return x[..., ::-1] - keras.ops.convert_to_tensor([103.939, 116.779, 123.68])
             return x
 
         def get_config(self):
@@ -195,8 +194,6 @@ def build_base(key: str, image_size: int, pretrained: bool = True, seed: int = 4
     """``(base, WeightsInfo)``. Pretrained weights come from the Keras cache, the offline bundle,
     or a Keras download, in that order; if none works we raise rather than train on random weights
     while claiming otherwise."""
-    import keras
-
     spec = base_spec(key)
     constructor = getattr(keras.applications, spec.constructor)
     shape = (image_size, image_size, 3)
@@ -232,8 +229,6 @@ def build_head(num_classes: int, head_units: int = 128, dropout: float = 0.3, se
     Initialisers and dropout carry explicit seeds so two builds with the same seed start identical,
     whatever else has drawn random numbers before.
     """
-    import keras
-
     return [
         keras.layers.Dense(head_units, activation="relu", name="head_dense",
                            kernel_initializer=keras.initializers.GlorotUniform(seed)),
@@ -257,8 +252,6 @@ def build_classifier(
     Calling ``base`` here hangs this model's node on it: build on a base of your own (``private_copy``),
     never on the process-wide shared one, or every model built stays attached to it.
     """
-    import keras
-
     base.trainable = False
     size = base.input_shape[1]
     inputs = keras.Input(shape=(size, size, 3), name="pixels")
@@ -289,8 +282,6 @@ def shared_base(key: str, image_size: int, pretrained: bool, seed: int):
 
 def private_copy(base):
     """A copy of ``base`` with its own layers and weights (equal to ``base``'s now)."""
-    import keras
-
     copy = keras.models.clone_model(base)
     copy.set_weights(base.get_weights())
     return copy
@@ -348,8 +339,6 @@ def trainable_counts(base, unfreeze: int) -> dict:
 
 def _learnable(layer) -> list:
     """Weights an optimizer would change if the layer were trainable (not BatchNorm statistics)."""
-    import keras
-
     if isinstance(layer, keras.layers.BatchNormalization):
         return [layer.gamma, layer.beta] if layer.scale and layer.center else [
             w for w in (layer.gamma, layer.beta) if w is not None
@@ -370,13 +359,10 @@ class ArchitectureFacts:
 
 def architecture_facts(key: str) -> ArchitectureFacts:
     """Counts from the real architectures (built with ``weights=None``), cached on disk per Keras version."""
-    from importlib.metadata import version
 
     cache_file = config.cache_dir() / f"architecture-{version('keras')}.json"
     table = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
     if key not in table:
-        import keras
-
         spec = base_spec(key)
         constructor = getattr(keras.applications, spec.constructor)
         shape = (spec.default_size, spec.default_size, 3)

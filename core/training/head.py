@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.utils import paths as config
+from core.utils.lazy import LazyModule
 
-
-def _keras():
-    config.quiet_tensorflow_logs()
-    import keras
-
-    return keras
+keras = LazyModule("keras")  # cross-validation's module imports this one; a page importing it needs no TensorFlow
 
 
 def build_head(feature_dim: int, n_classes: int, units: int, dropout: float, seed: int, label_smoothing: float = 0.0,
                l2: float = 0.0, lr: float = 1e-3):
     """The lesson's head on a ``feature_dim`` vector: Dense(units, relu) → Dropout → Dense(softmax);
     ``units = 0`` is a linear softmax layer (a "linear probe")."""
-    keras = _keras()
     init = keras.initializers.GlorotUniform
     regulariser = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=(feature_dim,), name="pooled_features")

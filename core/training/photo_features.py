@@ -26,10 +26,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.models.bases import base_spec, build_base, preprocess_layer, preprocessing_mode
 from core.photos.datasets import file_digest
 from core.photos.images import ImageProblem, load_array
+from core.training.settings import AugmentConfig
 from core.utils import paths as config
 from core.utils.bounded import BoundedMemo
+from core.utils.lazy import LazyModule
+
+keras = LazyModule("keras")  # near-duplicates, cross-validation and the presets import this module at their top
 
 VERSION = "1"
 BATCH = 32
@@ -59,14 +64,9 @@ CROP = 0.8  # the "crop" view: the middle 80% of the (squashed) photo, enlarged 
 def _frozen_base(base_key: str, size: int, preprocessing: str, layers: tuple[str, ...] = ()):
     """``(front, preprocess_layer, weights_identity, base)``: the pretrained base, its output (or the outputs
     of ``layers``) globally average-pooled and concatenated."""
-    from core.models.bases import base_spec, build_base, preprocess_layer, preprocessing_mode
-
     key = (base_key, size, preprocessing, layers)
     with _lock:
         if key not in _bases:
-            config.quiet_tensorflow_logs()
-            import keras
-
             base, weights = build_base(base_key, size, pretrained=True)
             base.trainable = False
             front = keras.Model(base.input, pooled_outputs(base, layers), name=f"pooled_{base_key}_{size}")
@@ -77,8 +77,6 @@ def _frozen_base(base_key: str, size: int, preprocessing: str, layers: tuple[str
 
 def pooled_outputs(base, layers: tuple[str, ...] = ()):
     """The base's output, or its ``layers``' outputs, each globally average-pooled, concatenated (a tensor)."""
-    import keras
-
     if not layers:
         return keras.layers.GlobalAveragePooling2D()(base.output)
     pooled = [keras.layers.GlobalAveragePooling2D()(base.get_layer(name).output) for name in layers]
@@ -87,8 +85,6 @@ def pooled_outputs(base, layers: tuple[str, ...] = ()):
 
 def crop_layers(size: int) -> list:
     """Keras layers for the "crop" view, used both here and inside a saved model (the same arithmetic)."""
-    import keras
-
     inner = int(round(size * CROP))
     return [keras.layers.CenterCrop(inner, inner), keras.layers.Resizing(size, size)]
 
@@ -138,8 +134,7 @@ def _view_images(images: np.ndarray, spec: FeatureSpec) -> np.ndarray:
         pixels = np.asarray(pixels)
         return pixels[:, :, ::-1, :].copy() if view == "cropflip" else pixels
     if view.startswith("aug") and view[3:].isdigit():
-        from core.training.augment import augment_images  # imports Keras: only for augmented views
-        from core.training.settings import AugmentConfig
+        from core.training.augment import augment_images  # imports Keras and TensorFlow at its top
 
         ops = AugmentConfig(*(letter in spec.augment_ops for letter in "rfzs"))
         return augment_images(images, ops, seed=7919 * (int(view[3:]) + 1))

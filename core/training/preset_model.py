@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.utils import paths as config
+from core.models.bases import preprocess_layer
+from core.training.photo_features import _frozen_base, crop_layers
+from core.utils.lazy import LazyModule
 
-
-def _keras():
-    config.quiet_tensorflow_logs()
-    import keras
-
-    return keras
+keras = LazyModule("keras")  # the presets import this module; listing them needs no TensorFlow
 
 
 def mirror(size: int):
     """``[batch, size, size, 3] -> the same photos mirrored left-right``, with standard layers only."""
-    keras = _keras()
     inputs = keras.Input(shape=(size, size, 3))
     x = keras.layers.Permute((1, 3, 2))(inputs)  # width last
     flip = keras.layers.Dense(size, use_bias=False, trainable=False, name="mirror_matrix")
@@ -35,10 +31,6 @@ def mirror(size: int):
 def build_model(preset, head, n_classes: int):
     """Every view of the photo through every member's pooled layers, the linear head on each view, the
     views' probabilities averaged."""
-    keras = _keras()
-    from core.models.bases import preprocess_layer
-    from core.training.photo_features import _frozen_base, crop_layers
-
     size = preset.image_size
     pixels = keras.Input(shape=(size, size, 3), name="pixels")
     as_float = keras.layers.Rescaling(1.0, name="as_float")(pixels)

@@ -3,11 +3,13 @@
 So ``from core.training import TrainConfig`` costs no TensorFlow. Functions of modules that import Keras at
 their top (``heavy``) are handed out as thin callers that import their module on the first call, so even
 ``from core.training import train_from_scratch`` at a page's top loads no TensorFlow until a training starts.
+``LazyModule`` does the same for a library inside a module: Keras, in modules that pages import.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 
 
 def _deferred(module: str, name: str):
@@ -37,3 +39,19 @@ def public_names(package: str, modules: dict[str, list[str]], heavy: tuple[str, 
         return sorted(home)
 
     return __getattr__, __dir__, sorted(home)
+
+
+class LazyModule:
+    """``keras = LazyModule("keras")`` at the top of a module that light modules import: the library loads on
+    the first ``keras.something``, so importing the module costs no TensorFlow and its functions need no
+    import of their own."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter; warnings stay
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<{self._name}, imported on first use>"

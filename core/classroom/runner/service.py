@@ -17,12 +17,14 @@ from pathlib import Path
 
 from core.classroom.leftovers import clean_leftovers
 from core.classroom.run_key import reuse_enabled, run_keys
+from core.classroom.runner import job_times
 from core.classroom.runner.backend import LocalProcessBackend
 from core.classroom.runner.ray_settings import ray_address
 from core.classroom.runner.recipes import CROSSVAL_FOLDS
 from core.classroom.runner.results import SavedResult, result_from_summary
 from core.classroom.runner.reuse import identical_results
 from core.classroom.runner.scheduler import Job, Runner
+from core.classroom.runner.thread_backend import ThreadBackend
 from core.classroom.store import Store
 from core.photos import TF_FLOWERS, load_dataset
 from core.training import TrainConfig
@@ -52,8 +54,6 @@ def make_backend(data: Store):
         return shared_backend()
     choice = os.environ.get("TLL_TRAINING_BACKEND", "process").strip().lower()
     if choice == "thread":
-        from core.classroom.runner.thread_backend import ThreadBackend
-
         return ThreadBackend()
     if choice != "process":
         raise ValueError(f"TLL_TRAINING_BACKEND must be process or thread, not {choice!r}")
@@ -283,6 +283,4 @@ def saved_runs(student_id: str) -> list[tuple[dict, SavedResult]]:
 
 def time_until_result(job: Job) -> float | None:
     """Seconds until the job's result (core.classroom.runner.job_times); None while it cannot be estimated yet."""
-    from core.classroom.runner.job_times import time_until_result as estimate
-
-    return estimate(job, store(), runner())
+    return job_times.time_until_result(job, store(), runner())

@@ -22,12 +22,17 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
+from PIL import Image
+
+from core.classroom.runner.recipes import RECIPES, SERVER_RECIPES
+from core.inference import save_trained_model
+from core.photos import load_dataset
 from core.training import Callbacks, TrainConfig
 from core.utils.safe_text import student_error
 
 EVENTS_FD_VARIABLE = "TLL_WORKER_EVENTS_FD"
-RECIPE_NAMES = ("transfer", "scratch")  # core.classroom.runner.recipes.RECIPES, imported when training (it loads the engine)
-SERVER_RECIPE_NAMES = ("reference", "scaling", "crossval")  # recipes.SERVER_RECIPES: the teacher's measurements
+RECIPE_NAMES = tuple(RECIPES)
+SERVER_RECIPE_NAMES = tuple(SERVER_RECIPES)  # the teacher's measurements
 WARM_VARIABLE = "TLL_WORKER_WARM"  # set by the backend's pool of warm workers (core.classroom.runner.backend)
 WARM_NICE = 5  # the service's trainings run at nice 5; a job's "nice" is where it ends up, not an increment
 FAKE_RECIPES_VARIABLE = "TLL_WORKER_FAKE_RECIPES"  # tests only: "fake" trains nothing, in a real process
@@ -66,8 +71,6 @@ def watch_stdin(stop: threading.Event) -> None:
 
 def keep_wrong_photos(misclassified: list[dict], folder: Path) -> list[dict]:
     """Small copies of the photos the Train page shows, so the run still shows them after its photos go."""
-    from PIL import Image
-
     folder.mkdir(parents=True, exist_ok=True)
     kept = []
     for i, row in enumerate(misclassified):
@@ -90,9 +93,6 @@ def keep_wrong_photos(misclassified: list[dict], folder: Path) -> list[dict]:
 
 
 def run(job: dict, events: Events, stop: threading.Event) -> None:
-    from core.classroom.runner.recipes import RECIPES
-    from core.inference import save_trained_model
-    from core.photos import load_dataset
     cfg = TrainConfig.from_dict(job["config"])
     output = Path(job["output_dir"])
     output.mkdir(parents=True, exist_ok=True)
@@ -127,8 +127,6 @@ def run(job: dict, events: Events, stop: threading.Event) -> None:
 
 def run_server_measurement(job: dict, events: Events, stop: threading.Event) -> None:
     """One of the teacher's server-wide measurements: its JSON result goes back as the ``result`` summary."""
-    from core.classroom.runner.recipes import SERVER_RECIPES
-
     name = job["recipes"][0]
     callbacks = Callbacks(on_progress=lambda progress: events.progress(name, progress),
                           should_stop=stop.is_set)
