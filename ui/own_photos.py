@@ -10,8 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.classroom.runner import store
-from core.photos import OwnDataset, check_folder
-from core.photos.own_dataset import IN_STUDENT_FOLDER
+from core.photos import IN_STUDENT_FOLDER, OwnDataset, check_folder
 from core.utils import as_text
 from ui import charts, identity
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom.runner import runner
-from core.classroom.runner.service import delete_student
+from core.classroom.runner import delete_student, runner
 from core.utils import as_text
 
 LOCAL_STUDENT_ID = "0" * 16  # "This computer" on make run: not a classroom student

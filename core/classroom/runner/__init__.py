@@ -11,7 +11,7 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "backend": ["Backend", "LocalProcessBackend", "WorkerHandle"],
     "results": ["ModelCache", "SavedResult", "result_from_summary"],
     "scheduler": ["AlreadyTraining", "Job", "JobState", "Runner"],
-    "service": ["SERVER_JOBS", "prepare_workers", "runner", "saved_runs", "server_job", "server_result", "start_server_job",
+    "service": ["SERVER_JOBS", "delete_student", "prepare_workers", "runner", "saved_runs", "server_job", "server_result", "start_server_job",
                 "start_training", "store", "time_until_result"],
     "time_estimate": ["time_left_words"],
 })
