@@ -218,7 +218,10 @@ def test_kiran_builds_a_dataset_on_a_phone_trains_on_it_and_it_lasts(playwright_
         take = _camera_ready(page)
         assert page.evaluate("() => window.__tllFacingAsked") == "environment"  # the back camera, on a phone
         screenshot(page, "phone", "my-photos-camera")
+        take.scroll_into_view_if_needed()  # below the first screen at 412x915: one scroll, once
+        figures["scrolls_before_the_first_photo"] = 1
         for shot in range(1, CAMERA_PHOTOS + 1):
+            expect(take).to_be_in_viewport()  # the page kept its place: no scrolling between photos
             started = time.monotonic()
             take.click()
             taps += 1
