@@ -269,6 +269,11 @@ def test_every_page_on_a_phone_with_44_px_targets_on_train_and_predict(classroom
                 '[data-testid="stMain"] button[data-testid^="stBaseButton"]').all()
                 if b.is_visible() and b.bounding_box()["height"] < TOUCH_PX]
             assert not small, f"{title}: buttons under {TOUCH_PX} px: {small}"
+            icons = [b for b in (icon.bounding_box() for icon in page.locator(
+                '[data-testid="stMain"] [data-testid="stTooltipHoverTarget"]').all() if icon.is_visible()) if b]
+            if icons:
+                print(f"{title}: {len(icons)} help icons, smallest {min(min(b['width'], b['height']) for b in icons):.0f} px")
+                assert min(min(b["width"], b["height"]) for b in icons) >= TOUCH_PX
         screenshot(page, SIZE, name)
 
 
