@@ -29,9 +29,11 @@ PAGES = {
     "concept": ("Concept", "Transfer learning"),
     "compare": ("Compare base models", "Which base model?"),
     "train": ("Train", "Train"),
+    "my_photos": ("My photos", "My photos"),
     "predict": ("Predict", "Predict"),
     "quiz": ("Quiz", "Quiz"),
-    "teacher": ("Teacher", "Teacher"),
+    "teacher": ("Teacher", "Teacher"),  # in the menu on this computer alone and for an unlocked teacher
+    "projector": ("Projector", "Join the class"),
 }
 
 
