@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.photos import IMAGE_SUFFIXES, AddReport, OwnDatasetError, UploadError, megabytes
+from core.utils import as_text
 from ui import camera_facing, own_photos, thumbnails
 
 CLASS_KEY = "my_photos_class"
@@ -20,6 +21,7 @@ TIDY_ROUND = "my_photos_tidy_round"
 PAGE_KEY = "my_photos_page"
 PER_PAGE = 12
 CAMERA, PICK, TIDY, EDIT = "📷 Camera", "🖼️ Pick photos", "🔎 Look and tidy", "✏️ Rename or delete"
+CAMERA_NAMES = {camera_facing.BACK: "📷 Back camera", camera_facing.FRONT: "🤳 Front camera"}
 PHOTO_TYPES = sorted(s.lstrip(".") for s in IMAGE_SUFFIXES)
 
 
@@ -39,7 +41,7 @@ def added_words(report: AddReport, where: str) -> tuple[str, str]:
     if report.added:
         lines.append(f"Added {len(report.added)} photo(s) {where}.")
     for skipped in report.skipped[:8]:
-        lines.append(f"Left out {skipped.name}: {skipped.reason}.")
+        lines.append(f"Left out {as_text(skipped.name)}: {skipped.reason}.")
     if len(report.skipped) > 8:
         lines.append(f"…and {len(report.skipped) - 8} more left out.")
     if report.full:
@@ -64,34 +66,34 @@ def new_class_form(own, expanded: bool) -> None:
                 st.error(str(problem))
             else:
                 st.session_state[SELECT_NEXT] = made
-                flash("success", f"Class **{made}** is ready: add its photos below.")
+                flash("success", f"Class **{as_text(made)}** is ready: add its photos below.")
                 st.rerun()
 
 
 def camera(own, name: str) -> None:
     facing = st.segmented_control("Camera", [camera_facing.BACK, camera_facing.FRONT], default=camera_facing.BACK,
                                   required=True, key="my_photos_facing", label_visibility="collapsed",
-                                  format_func=lambda f: "📷 Back camera" if f == camera_facing.BACK else "🤳 Front camera")
+                                  format_func=CAMERA_NAMES.get)
     camera_facing.prefer(facing)
     round_ = st.session_state.get(CAMERA_ROUND, 0)
-    shot = st.camera_input(f"A photo for {name}", key=f"my_photos_camera_{facing}_{round_}", resolution="720p")
+    shot = st.camera_input(f"A photo for {as_text(name)}", key=f"my_photos_camera_{facing}_{round_}", resolution="720p")
     st.caption("Each photo goes straight into this class, and the camera is ready for the next one.")
     if shot is not None:
         report = own.add_photos(name, [("camera photo", shot)])
         next_round(CAMERA_ROUND)
-        flash(*added_words(report, f"to **{name}**: it has {own.counts()[name]} now"))
+        flash(*added_words(report, f"to **{as_text(name)}**: it has {own.counts()[name]} now"))
         st.rerun()
 
 
 def pick(own, name: str) -> None:
-    files = st.file_uploader(f"Choose photos for {name} (as many as you like)", type=PHOTO_TYPES,
+    files = st.file_uploader(f"Choose photos for {as_text(name)} (as many as you like)", type=PHOTO_TYPES,
                              accept_multiple_files=True, key=f"my_photos_pick_{st.session_state.get(PICK_ROUND, 0)}")
     st.caption("Phone photos (HEIC too) are made smaller (512 px) and their location data removed as they arrive.")
     if files:
         with st.spinner(f"Making {len(files)} photo(s) smaller…"):
             report = own.add_photos(name, [(f.name, f) for f in files])
         next_round(PICK_ROUND)
-        flash(*added_words(report, f"to **{name}**: it has {own.counts()[name]} now"))
+        flash(*added_words(report, f"to **{as_text(name)}**: it has {own.counts()[name]} now"))
         st.rerun()
 
 
@@ -123,14 +125,14 @@ def tidy(own, name: str, classes: list[str]) -> None:
                  width="stretch"):
         for photo in chosen:
             own.remove_photo(name, photo)
-        done(f"Removed {len(chosen)} photo(s) from **{name}**.")
+        done(f"Removed {len(chosen)} photo(s) from **{as_text(name)}**.")
     if others:
-        target = st.selectbox("Move ticked photos to", others, key="my_photos_move_to")
-        if st.button(f"↪️ Move {len(chosen)} ticked photo(s) to {target}", disabled=not chosen,
+        target = st.selectbox("Move ticked photos to", others, format_func=as_text, key="my_photos_move_to")
+        if st.button(f"↪️ Move {len(chosen)} ticked photo(s) to {as_text(target)}", disabled=not chosen,
                      key="my_photos_move", width="stretch"):
             for photo in chosen:
                 own.move_photo(name, photo, target)
-            done(f"Moved {len(chosen)} photo(s) from **{name}** to **{target}**.")
+            done(f"Moved {len(chosen)} photo(s) from **{as_text(name)}** to **{as_text(target)}**.")
 
 
 def turn(name: str, page: int) -> None:
@@ -154,12 +156,12 @@ def edit(own, name: str, count: int) -> None:
                 st.error(str(problem))
             else:
                 st.session_state[SELECT_NEXT] = renamed
-                flash("success", f"**{name}** is now called **{renamed}**.")
+                flash("success", f"**{as_text(name)}** is now called **{as_text(renamed)}**.")
                 st.rerun()
-    sure = st.checkbox(f"Yes, delete {name} and its {count} photo(s)", key=f"my_photos_sure_{name}")
-    if st.button(f"Delete {name}", disabled=not sure, key="my_photos_delete", width="stretch"):
+    sure = st.checkbox(f"Yes, delete {as_text(name)} and its {count} photo(s)", key=f"my_photos_sure_{name}")
+    if st.button(f"Delete {as_text(name)}", disabled=not sure, key="my_photos_delete", width="stretch"):
         gone = own.delete_class(name)
-        flash("success", f"Deleted **{name}** and its {gone} photo(s).")
+        flash("success", f"Deleted **{as_text(name)}** and its {gone} photo(s).")
         st.rerun()
 
 
@@ -185,7 +187,7 @@ def whole_dataset(own) -> None:
                 st.error(str(problem))
                 return
             next_round(PICK_ROUND)
-            made = f" (new classes: {', '.join(report.classes_made)})" if report.classes_made else ""
+            made = f" (new classes: {', '.join(map(as_text, report.classes_made))})" if report.classes_made else ""
             flash(*added_words(report, f"from the zip{made}: your dataset has {own.total_photos()} now"))
             st.rerun()
 
@@ -206,11 +208,11 @@ if st.session_state.get(SELECT_NEXT) in classes:
     st.session_state[CLASS_KEY] = st.session_state.pop(SELECT_NEXT)
 counts = own.counts()
 # Plain names as options: a label that changed with every photo would make the browser reset the choice.
-current = st.radio("Class", classes, horizontal=True, key=CLASS_KEY)
-st.caption(" · ".join(f"{name}: {counts[name]}" for name in classes))
+current = st.radio("Class", classes, format_func=as_text, horizontal=True, key=CLASS_KEY)
+st.caption(" · ".join(f"{as_text(name)}: {counts[name]}" for name in classes))
 count = counts[current]
-st.progress(min(count / own_photos.ADVICE_LOW, 1.0),
-            text=f"**{current}**: {count} photo(s) (aim for {own_photos.ADVICE_LOW}–{own_photos.ADVICE_HIGH})")
+aim = f"aim for {own_photos.ADVICE_LOW}–{own_photos.ADVICE_HIGH}"
+st.progress(min(count / own_photos.ADVICE_LOW, 1.0), text=f"**{as_text(current)}**: {count} photo(s) ({aim})")
 mode = st.segmented_control("What to do", [CAMERA, PICK, TIDY, EDIT], default=CAMERA, required=True,
                             key="my_photos_mode", label_visibility="collapsed")
 if mode == CAMERA:

@@ -84,7 +84,7 @@ def test_picking_many_photos_counts_them_and_names_a_broken_one():
         picker.upload(f"IMG_{i}.jpg", jpeg(10 + i), "image/jpeg")
     picker.upload("IMG_9.jpg", b"not a photo at all", "image/jpeg").run()
     assert own().counts()["diseased"] == 4
-    assert "Added 4 photo(s)" in texts(at.warning) and "Left out IMG_9.jpg: not an image Pillow can read" in texts(
+    assert "Added 4 photo(s)" in texts(at.warning) and "Left out IMG\\_9\\.jpg: not an image Pillow can read" in texts(
         at.warning)
 
 
@@ -164,3 +164,9 @@ def test_the_teachers_reset_removes_a_students_photos_after_a_confirmation(monke
     assert "Kiran and their work were removed." in texts(at.success)
     assert not photos.folder.exists()
     assert all(s["id"] != kiran.id for s in service.store().students())
+
+
+def test_a_class_name_with_markdown_is_shown_as_typed():
+    at = add_class(page(), "ripe_fruit [new]")
+    assert own().classes() == ["ripe_fruit [new]"]
+    assert "Class **ripe\\_fruit \\[new\\]** is ready" in texts(at.success)  # escaped: shown as typed
