@@ -170,3 +170,38 @@ def test_a_class_name_with_markdown_is_shown_as_typed():
     at = add_class(page(), "ripe_fruit [new]")
     assert own().classes() == ["ripe_fruit [new]"]
     assert "Class **ripe\\_fruit \\[new\\]** is ready" in texts(at.success)  # escaped: shown as typed
+
+
+def test_the_grid_pages_twelve_photos_at_a_time_newest_first():
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    own().add_photos("diseased", [(f"{i}.jpg", jpeg(500 + i, (120, 90))) for i in range(14)])
+    at.segmented_control(key="my_photos_mode").set_value("🔎 Look and tidy").run()
+    ticks = [c for c in at.checkbox if c.key.startswith("my_photos_tick_")]
+    newest = own().photos("diseased")[-1].name
+    assert len(ticks) == 12 and ticks[0].key.endswith(newest)
+    at.button(key="my_photos_older").click().run()
+    assert len([c for c in at.checkbox if c.key.startswith("my_photos_tick_")]) == 2
+    assert "Page 2 of 2" in texts(at.caption)
+
+
+def test_another_device_with_the_return_code_finds_the_photos_and_nobody_else_does(monkeypatch):
+    from core.photos.own_dataset import IN_STUDENT_FOLDER
+    from ui import identity
+
+    monkeypatch.setenv("TLL_CLASSROOM", "1")
+    kiran, code, _ = service.store().join("Kiran")
+    _, _, sams_token = service.store().join("Sam")
+    mine = OwnDataset(service.store().student_folder(kiran.id) / IN_STUDENT_FOLDER)
+    mine.add_class("leaf")
+    mine.add_photos("leaf", [("1.jpg", jpeg(1))])
+    _, new_token = service.store().come_back("Kiran", code)  # a second phone
+    for token, expected in ((new_token, "leaf: 1"), (sams_token, None)):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params[identity.TOKEN_PARAM] = token
+        at.switch_page(PAGE)
+        at.run()
+        assert not at.exception, at.exception
+        if expected:
+            assert expected in texts(at.caption)
+        else:
+            assert "Start with a class" in texts(at.info) and "leaf" not in texts(at.caption)
