@@ -86,3 +86,16 @@ def test_the_classs_own_measurements_win_over_the_calibration_which_is_slowed_fo
     assert merged.overhead_s == pytest.approx(20.0)
     assert with_fallback(Costs({}, 5.0), calibration, slower=2).overhead_s == 5.0
     assert with_fallback(Costs({}, None), Costs({}, None)).overhead_s is None
+
+
+def test_a_phases_first_epoch_costs_extra_once_and_the_steady_epochs_set_the_rate():
+    head_s, fine_s = [2.0] + [0.7] * 4, [17.0] + [7.0] * 9  # the first epoch of each phase also builds the graph
+    costs = costs_from_runs([run(LESSON, head_s, fine_s, 120.0)])
+    head, fine = CostKey("mobilenet_v2", 224, "head", 0, False), CostKey("mobilenet_v2", 224, "fine-tune", 30, False)
+    assert costs.per_epoch_photo[fine] == pytest.approx(7.0 / 700)
+    assert costs.first_epoch_extra_s == {head: pytest.approx(1.3), fine: pytest.approx(10.0)}
+    overhead = 120.0 - sum(head_s) - sum(fine_s)
+    assert predicted_seconds(LESSON, 700, costs) == pytest.approx(120.0)  # the same run predicted back
+    assert predicted_seconds({**LESSON, "epochs2": 5}, 700, costs) == pytest.approx(overhead + 2.0 + 2.8 + 17 + 28)
+    assert predicted_seconds({**LESSON, "unfreeze": 60}, 700, costs) == pytest.approx(
+        overhead + 2.0 + 2.8 + 2 * (17.0 + 63.0))  # twice the layers: twice both

@@ -6,7 +6,7 @@
 through the frozen base once, at the lesson's default cut (top 30 unfrozen), and stores what crosses the freeze
 boundary and the pooled vectors phase 1 trains on (``core.training.feature_cache``). Every training with those
 settings, and every phase-1-only one, then starts from the cache instead of the photos. Then it times one short
-training (1 + 1 epochs) on this computer, so the Train page's time estimate has figures before the class's own
+training (3 + 3 epochs) on this computer, so the Train page's time estimate has figures before the class's own
 trainings replace them. A second start finds both on disk and says so. Progress goes to the terminal.
 """
 
@@ -27,6 +27,7 @@ from core.training import Callbacks, Progress, TrainConfig
 from core.training.feature_cache import BATCH
 
 DEFAULT_SIZES = (224,)
+CALIBRATION_EPOCHS = 3
 
 
 def _printer(size: int):
@@ -55,7 +56,7 @@ def prepare_features(size: int, on_progress=None, data: str = TF_FLOWERS) -> dic
 
 
 def calibrate(size: int, data: str = TF_FLOWERS, folder: Path | None = None) -> bool:
-    """One short training (1 + 1 epochs at the default cut, on the features just prepared) timed on this computer
+    """One short training (3 + 3 epochs at the default cut, on the features just prepared) timed on this computer
     and kept in the data folder: the time estimate's figures until the class's own trainings replace them.
     False if this computer already has them for ``size``."""
     from core.training import train
@@ -64,7 +65,8 @@ def calibrate(size: int, data: str = TF_FLOWERS, folder: Path | None = None) -> 
     if any(run.get("size") == size for run in read_calibration(path.parent)):
         return False
     started = time.perf_counter()
-    result = train(TrainConfig(image_size=size, data=data, epochs1=1, epochs2=1))
+    # Three epochs a phase: the median is a steady epoch (a phase's first one also builds TensorFlow's graph).
+    result = train(TrainConfig(image_size=size, data=data, epochs1=CALIBRATION_EPOCHS, epochs2=CALIBRATION_EPOCHS))
     run = {"machine": machine(), "size": size, "summary": result.summary(),
            "job_seconds": time.perf_counter() - started}
     others = []

@@ -13,7 +13,7 @@ batches; then its own pace is extrapolated.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MIN_FRACTION = 0.10  # below this, a run's own pace says too little to extrapolate
 PHASES = ("head", "fine-tune")  # core.training.results PHASE1, PHASE2
@@ -30,10 +30,13 @@ class CostKey:
 
 @dataclass
 class Costs:
-    """Median seconds per epoch per training photo, by kind of epoch; median seconds around the epochs."""
+    """Median seconds of a steady epoch per training photo, by kind of epoch; the median extra seconds of a
+    phase's first epoch (TensorFlow builds its graph then: 5-10 times a steady epoch, measured); the median
+    seconds around the epochs."""
 
     per_epoch_photo: dict[CostKey, float]
     overhead_s: float | None
+    first_epoch_extra_s: dict[CostKey, float] = field(default_factory=dict)
 
 
 def epoch_keys(config: dict) -> dict[CostKey, int]:
@@ -55,6 +58,7 @@ def training_photos(summary: dict) -> int:
 def costs_from_runs(runs: list[dict]) -> Costs:
     """``runs``: computed runs, each ``{"summary": ..., "job_seconds": started to finished or None}``."""
     samples: dict[CostKey, list[float]] = {}
+    extras: dict[CostKey, list[float]] = {}
     overheads = []
     for run in runs:
         summary = run["summary"]
@@ -65,12 +69,18 @@ def costs_from_runs(runs: list[dict]) -> Costs:
         for record in summary.get("history", []):
             by_phase.setdefault(record["phase"], []).append(float(record["seconds"]))
         for key in epoch_keys(config):
-            if by_phase.get(key.phase):
-                samples.setdefault(key, []).append(statistics.median(by_phase[key.phase]) / photos)
+            seconds = by_phase.get(key.phase)
+            if not seconds:
+                continue
+            steady = statistics.median(seconds[1:] or seconds)
+            samples.setdefault(key, []).append(steady / photos)
+            if len(seconds) > 1:
+                extras.setdefault(key, []).append(max(0.0, seconds[0] - steady))
         if run.get("job_seconds"):
             overheads.append(max(0.0, run["job_seconds"] - sum(sum(s) for s in by_phase.values())))
     return Costs({k: statistics.median(v) for k, v in samples.items()},
-                 statistics.median(overheads) if overheads else None)
+                 statistics.median(overheads) if overheads else None,
+                 {k: statistics.median(v) for k, v in extras.items()})
 
 
 def with_fallback(measured: Costs, fallback: Costs, slower: float = 1.0) -> Costs:
@@ -78,19 +88,23 @@ def with_fallback(measured: Costs, fallback: Costs, slower: float = 1.0) -> Cost
     training alone) times ``slower``: trainings running side by side share the cores."""
     per_epoch = {key: cost * slower for key, cost in fallback.per_epoch_photo.items()}
     per_epoch.update(measured.per_epoch_photo)
+    extra = {key: seconds * slower for key, seconds in fallback.first_epoch_extra_s.items()}
+    extra.update(measured.first_epoch_extra_s)
     overhead = measured.overhead_s if measured.overhead_s is not None else (
         None if fallback.overhead_s is None else fallback.overhead_s * slower)
-    return Costs(per_epoch, overhead)
+    return Costs(per_epoch, overhead, extra)
 
 
-def epoch_cost(key: CostKey, costs: Costs) -> float | None:
-    """Seconds per epoch and training photo: measured for this kind of epoch, else from the nearest unfrozen
-    depth measured at this size, in proportion to the layers trained; None if nothing comparable ran."""
-    if key in costs.per_epoch_photo:
-        return costs.per_epoch_photo[key]
+def epoch_cost(key: CostKey, costs: Costs, table: str = "per_epoch_photo") -> float | None:
+    """From ``table`` of ``costs`` (seconds per epoch and training photo, or a first epoch's extra seconds): as
+    measured for this kind of epoch, else from the nearest unfrozen depth measured at this size, in proportion
+    to the layers trained; None if nothing comparable ran."""
+    measured = getattr(costs, table)
+    if key in measured:
+        return measured[key]
     if key.phase != PHASES[1]:
         return None
-    similar = [(k.unfreeze, c) for k, c in costs.per_epoch_photo.items()
+    similar = [(k.unfreeze, c) for k, c in measured.items()
                if (k.base, k.image_size, k.phase, k.augment) == (key.base, key.image_size, key.phase, key.augment)]
     if not similar:
         return None
@@ -103,7 +117,8 @@ def predicted_seconds(config: dict, n_train: int, costs: Costs) -> float | None:
     per_epoch = {key: (epochs, epoch_cost(key, costs)) for key, epochs in epoch_keys(config).items()}
     if not per_epoch or costs.overhead_s is None or any(cost is None for _, cost in per_epoch.values()):
         return None
-    return costs.overhead_s + sum(epochs * cost * n_train for epochs, cost in per_epoch.values())
+    first_epochs = sum(epoch_cost(key, costs, "first_epoch_extra_s") or 0.0 for key in per_epoch)
+    return costs.overhead_s + first_epochs + sum(epochs * cost * n_train for epochs, cost in per_epoch.values())
 
 
 def seconds_left(predicted_total: float | None, elapsed: float, fraction: float) -> float | None:
