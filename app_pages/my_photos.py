@@ -54,20 +54,26 @@ def next_round(key: str) -> None:
     st.session_state[key] = st.session_state.get(key, 0) + 1
 
 
+def select_changed(change, words) -> None:
+    """Add or rename a class (``change`` returns its name), then select it and say ``words(name)``; or say why not."""
+    try:
+        name = change()
+    except OwnDatasetError as problem:
+        st.error(str(problem))
+        return
+    st.session_state[SELECT_NEXT] = name
+    flash("success", words(name))
+    st.rerun()
+
+
 def new_class_form(own, expanded: bool) -> None:
     with st.expander("➕ New class", expanded=expanded), st.form("my_photos_new_class", clear_on_submit=True,
                                                                  border=False):
         name = st.text_input("Class name (for example healthy, diseased, unripe)", max_chars=40,
                              key="my_photos_new_name")
         if st.form_submit_button("Add class", type="primary", width="stretch"):
-            try:
-                made = own.add_class(name)
-            except OwnDatasetError as problem:
-                st.error(str(problem))
-            else:
-                st.session_state[SELECT_NEXT] = made
-                flash("success", f"Class **{as_text(made)}** is ready: add its photos below.")
-                st.rerun()
+            select_changed(lambda: own.add_class(name), lambda made: f"Class **{as_text(made)}** is ready: add its "
+                           "photos below.")
 
 
 def camera(own, name: str) -> None:
@@ -150,14 +156,8 @@ def edit(own, name: str, count: int) -> None:
     with st.form("my_photos_rename", border=False):
         new_name = st.text_input("New name", value=name, max_chars=40, key=f"my_photos_rename_{name}")
         if st.form_submit_button("Rename", width="stretch"):
-            try:
-                renamed = own.rename_class(name, new_name)
-            except OwnDatasetError as problem:
-                st.error(str(problem))
-            else:
-                st.session_state[SELECT_NEXT] = renamed
-                flash("success", f"**{as_text(name)}** is now called **{as_text(renamed)}**.")
-                st.rerun()
+            select_changed(lambda: own.rename_class(name, new_name),
+                           lambda renamed: f"**{as_text(name)}** is now called **{as_text(renamed)}**.")
     sure = st.checkbox(f"Yes, delete {as_text(name)} and its {count} photo(s)", key=f"my_photos_sure_{name}")
     if st.button(f"Delete {as_text(name)}", disabled=not sure, key="my_photos_delete", width="stretch"):
         gone = own.delete_class(name)
