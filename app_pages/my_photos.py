@@ -82,7 +82,8 @@ def camera(own, name: str) -> None:
                                   format_func=CAMERA_NAMES.get)
     camera_facing.prefer(facing)
     round_ = st.session_state.get(CAMERA_ROUND, 0)
-    shot = st.camera_input(f"A photo for {as_text(name)}", key=f"my_photos_camera_{facing}_{round_}", resolution="720p")
+    # The class is in the key: a snapshot for a class deleted meanwhile (another tab) is dropped, never misfiled.
+    shot = st.camera_input(f"A photo for {as_text(name)}", key=f"my_photos_camera_{name}_{facing}_{round_}", resolution="720p")
     st.caption("Each photo goes straight into this class, and the camera is ready for the next one.")
     if shot is not None:
         report = own.add_photos(name, [("camera photo", shot)])
@@ -93,7 +94,7 @@ def camera(own, name: str) -> None:
 
 def pick(own, name: str) -> None:
     files = st.file_uploader(f"Choose photos for {as_text(name)} (as many as you like)", type=PHOTO_TYPES,
-                             accept_multiple_files=True, key=f"my_photos_pick_{st.session_state.get(PICK_ROUND, 0)}")
+                             accept_multiple_files=True, key=f"my_photos_pick_{name}_{st.session_state.get(PICK_ROUND, 0)}")
     st.caption("Phone photos (HEIC too) are made smaller (512 px) and their location data removed as they arrive.")
     if files:
         with st.spinner(f"Making {len(files)} photo(s) smaller…"):
@@ -215,13 +216,16 @@ aim = f"aim for {own_photos.ADVICE_LOW}–{own_photos.ADVICE_HIGH}"
 st.progress(min(count / own_photos.ADVICE_LOW, 1.0), text=f"**{as_text(current)}**: {count} photo(s) ({aim})")
 mode = st.segmented_control("What to do", [CAMERA, PICK, TIDY, EDIT], default=CAMERA, required=True,
                             key="my_photos_mode", label_visibility="collapsed")
-if mode == CAMERA:
-    camera(own, current)
-elif mode == PICK:
-    pick(own, current)
-elif mode == TIDY:
-    tidy(own, current, classes)
-else:
-    edit(own, current, count)
+try:
+    if mode == CAMERA:
+        camera(own, current)
+    elif mode == PICK:
+        pick(own, current)
+    elif mode == TIDY:
+        tidy(own, current, classes)
+    else:
+        edit(own, current, count)
+except OwnDatasetError as problem:  # e.g. the class was deleted in another tab a moment ago
+    st.error(f"{problem} Nothing was changed.")
 st.divider()
 whole_dataset(own)

@@ -205,3 +205,30 @@ def test_another_device_with_the_return_code_finds_the_photos_and_nobody_else_do
             assert expected in texts(at.caption)
         else:
             assert "Start with a class" in texts(at.info) and "leaf" not in texts(at.caption)
+
+
+def test_a_class_deleted_in_another_tab_gets_no_photo_and_no_other_class_does():
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    at.segmented_control(key="my_photos_mode").set_value("🔎 Look and tidy").run()
+    own().add_photos("diseased", [("1.jpg", jpeg(1))])
+    at.segmented_control(key="my_photos_mode").set_value("📷 Camera").run()
+    own().delete_class("diseased")  # the other tab
+    at.camera_input(key="my_photos_camera_diseased_environment_0").upload("image.jpg", jpeg(2), "image/jpeg").run()
+    assert not at.exception
+    assert own().counts() == {"healthy": 0}  # the snapshot was for diseased: not misfiled under healthy
+    assert at.radio(key="my_photos_class").value == "healthy"
+
+
+def test_a_zip_opens_into_the_builder_and_extends_it():
+    import zipfile
+
+    at = add_class(add_class(page(), "healthy"), "diseased")
+    own().add_photos("healthy", [("1.jpg", jpeg(1))])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("my_dataset/train/healthy/a.jpg", jpeg(2))
+        archive.writestr("my_dataset/test/unripe/b.jpg", jpeg(3))
+    uploader = next(u for u in at.file_uploader if u.key.startswith("my_photos_zip_in_"))
+    uploader.upload("photos.zip", buffer.getvalue(), "application/zip").run()
+    assert own().counts() == {"diseased": 0, "healthy": 2, "unripe": 1}
+    assert "Added 2 photo(s) from the zip (new classes: unripe)" in texts(at.success)
