@@ -190,7 +190,8 @@ def _scaling_measurement() -> None:
             column.metric(label, f"{figure['test_accuracy']:.1%}",
                           help=f"{figure['n_test']} test photos; 95% interval {interval.low:.0%}–{interval.high:.0%}")
         check = difference_from_accuracies(figures["lesson"]["test_accuracy"], figures["lesson"]["n_test"],
-                                           figures["model"]["test_accuracy"], figures["model"]["n_test"])
+                                           figures["model"]["test_accuracy"], figures["model"]["n_test"],
+                                           names=("pixels / 255", "pixels to −1…1"))
         st.caption(f"{check.words} Measured on this server {found['computed_at']}: {found['settings']}")
         return
     server_measurement.panel(SCALING, "Measure both scalings on this server (once for everyone, a few minutes)",
