@@ -22,9 +22,10 @@ from pathlib import Path
 from core.classroom.runner.job_times import CALIBRATION_FILE, machine, read_calibration
 from core.classroom.store import data_dir
 from core.models.bases import IMAGE_SIZES
-from core.photos import TF_FLOWERS
-from core.training import Callbacks, Progress, TrainConfig
-from core.training.feature_cache import BATCH
+from core.photos import TF_FLOWERS, load_dataset
+from core.training import Callbacks, Progress, TrainConfig, train
+from core.training.feature_cache import BATCH  # Keras at its top: this command is a training's first step anyway
+from core.training.learner import vision_learner
 
 DEFAULT_SIZES = (224,)
 CALIBRATION_EPOCHS = 3
@@ -47,9 +48,6 @@ def _printer(size: int):
 
 def prepare_features(size: int, on_progress=None, data: str = TF_FLOWERS) -> dict[str, str]:
     """The lesson's default cut at ``size`` for the shared flowers: ``{part: "warm" (found) or "cold" (made now)}``."""
-    from core.photos import load_dataset
-    from core.training.learner import vision_learner
-
     cfg = TrainConfig(image_size=size, data=data)
     learner = vision_learner(load_dataset(cfg.data, cfg.seed), cfg, Callbacks(on_progress=on_progress))
     return {part: state for part, state in learner.prepare().items() if state in ("warm", "cold")}
@@ -59,8 +57,6 @@ def calibrate(size: int, data: str = TF_FLOWERS, folder: Path | None = None) -> 
     """One short training (3 + 3 epochs at the default cut, on the features just prepared) timed on this computer
     and kept in the data folder: the time estimate's figures until the class's own trainings replace them.
     False if this computer already has them for ``size``."""
-    from core.training import train
-
     path = (folder or data_dir()) / CALIBRATION_FILE
     if any(run.get("size") == size for run in read_calibration(path.parent)):
         return False
