@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import nbformat
 import pytest
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, is_share_of
 
 from core.lesson.codegen import SHEAR_FACTORS, emit_notebook, emit_script, sections
 from core.training import AugmentConfig, TrainConfig
@@ -100,7 +100,7 @@ def test_an_emitted_script_trains_offline_and_prints_a_test_accuracy(tmp_path, s
     assert counts and sum(map(int, counts.groups())) == 36
     for phase in ("after phase 1", "after fine-tuning"):
         accuracy = re.search(rf"Test accuracy {phase}: ([\d.]+)%", out)
-        assert accuracy and 0.0 <= float(accuracy.group(1)) <= 100.0, out[-2000:]
+        assert accuracy and is_share_of(float(accuracy.group(1)) / 100, int(counts.group(3)), 0.01), out[-2000:]
     assert (work / "model.keras").is_file()
 
 
@@ -151,7 +151,7 @@ def test_code_panel_shows_the_runs_script_and_the_controls_it_maps():
 
 
 def test_differences_panel_computes_the_head_and_offers_the_scaling_measurement():
-    from core.lesson import architecture
+    from core.lesson import architecture, reference
 
     at = _panels_app({})
     text = " ".join(m.value for m in at.markdown)
@@ -161,8 +161,9 @@ def test_differences_panel_computes_the_head_and_offers_the_scaling_measurement(
     for words in ("preprocess_input", "ImageDataGenerator", "0.1 *degrees*", "70/15/15"):
         assert words in text, words
     # Not measured yet: a student reads who can measure it (only the teacher starts server-wide work)
-    assert any("your teacher can measure it" in c.value for c in at.caption) or any("Pixels" in m.label
-                                                                                   for m in at.metric)
+    assert reference.cached_measurement(reference.SCALING) is None  # no test measures it: this run's cache is new
+    assert any("your teacher can measure it" in c.value for c in at.caption)
+    assert not any("Pixels" in m.label for m in at.metric)
 
 
 def test_the_augmenter_honours_the_shear_amount(flowers_dir):
