@@ -11,6 +11,7 @@ import streamlit as st
 from core.photos import IMAGE_SUFFIXES, AddReport, OwnDatasetError, UploadError, megabytes
 from core.utils import as_text
 from ui import camera_facing, own_photos, thumbnails
+from ui.links import page_link
 
 CLASS_KEY = "my_photos_class"
 SELECT_NEXT = "my_photos_select_next"  # a class to select on the next run (the radio exists by then)
@@ -172,7 +173,7 @@ def whole_dataset(own) -> None:
     used = own.used_bytes()
     st.caption(f"{own.total_photos()} photos, {megabytes(used)} of your {megabytes(own.budget_bytes)} photo space.")
     if can_train:
-        st.page_link("app_pages/train.py", label="Train on these photos: Train page → My own photos", icon="🏋️")
+        page_link("app_pages/train.py", "Train on these photos: Train page → My own photos", icon="🏋️")
     if own.total_photos():
         st.download_button("⬇️ Download as a zip (the lesson's train/ val/ test/ folders, for Colab)",
                            lambda: own.zip_bytes(), "my_dataset.zip", "application/zip", key="my_photos_zip",

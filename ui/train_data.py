@@ -8,6 +8,7 @@ import streamlit as st
 from core.photos import TF_FLOWERS, DatasetError, UploadError, check_folder, load_dataset, report_to_csv, skipped_to_csv
 from core.utils import as_text, hide_paths
 from ui import charts, own_photos, state, thumbnails
+from ui.links import page_link
 
 FLOWERS_LABEL, OWN_LABEL = "Flowers (tf_flowers)", "My own photos"
 COLLECTED_LABEL, UPLOADED_LABEL = "The ones on my My photos page", "A zip or folder upload"
@@ -89,8 +90,7 @@ def _collected_photos(own, seed: int) -> str | None:
 
 
 def _own_photos(seed: int) -> str | None:
-    st.page_link("app_pages/my_photos.py", label="Camera or gallery, class by class: My photos",
-                 icon="📸")
+    page_link("app_pages/my_photos.py", "Camera or gallery, class by class: My photos", icon="📸")
     own = own_photos.dataset()
     if own is not None and own.total_photos():
         which = st.radio("Which photos", [COLLECTED_LABEL, UPLOADED_LABEL], key="train_own_which", horizontal=True,
