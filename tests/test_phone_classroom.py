@@ -199,3 +199,22 @@ def test_the_teacher_token_never_shows_in_the_projectors_address(classroom):
     assert at.query_params[teacher_session.TEACHER_PARAM] in (token, [token])  # a reload finds the teacher
     at.switch_page("app_pages/projector.py").run()
     assert not at.exception and teacher_session.TEACHER_PARAM not in at.query_params  # the class reads this bar
+
+
+@pytest.mark.slow
+def test_predict_shows_only_the_photo_being_judged(flowers_model):
+    from conftest import FLOWERS
+
+    page = AppTest.from_file(str(ROOT / "app_pages" / "predict.py"), default_timeout=120)
+    page.session_state[state.LATEST_RESULT] = flowers_model
+    page.run()
+    snapshot = sorted((FLOWERS / "roses").glob("*.jpg"))[0].read_bytes()
+    upload = sorted((FLOWERS / "daisy").glob("*.jpg"))[0].read_bytes()
+    page.camera_input(key="predict_camera").upload("snapshot.jpg", snapshot).run()
+    assert not page.exception and page.camera_input(key="predict_camera").value is not None
+    [uploader] = [u for u in page.file_uploader if u.label == "Upload a photo"]  # a new key: emptied by the snapshot
+    uploader.upload("daisy.jpg", upload, "image/jpeg").run()
+    assert not page.exception
+    cameras = [c for c in page.camera_input]
+    assert len(cameras) == 1 and cameras[0].key != "predict_camera"  # a new, empty camera widget...
+    assert cameras[0].value is None  # ...so the old snapshot is no longer shown beside the new answer
