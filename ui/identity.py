@@ -25,6 +25,7 @@ import streamlit as st
 from core.classroom import LoginRefused, NicknameProblem, Student
 from core.classroom.runner import runner, saved_runs, store
 from core.training import add_run
+from core.utils.safe_text import as_text
 from ui import kiran, state
 
 TOKEN_PARAM = "s"
@@ -121,7 +122,7 @@ def join_form() -> None:
             try:
                 student, code, token = store().join(nickname)
             except NicknameProblem as problem:
-                st.error(str(problem))
+                st.error(as_text(problem))  # it may quote the nickname typed
             else:
                 st.session_state[NEW_CODE_KEY] = code
                 keep_code(token, code)
@@ -133,7 +134,7 @@ def join_form() -> None:
             try:
                 student, token = store().come_back(nickname, code, client=_client())
             except (LoginRefused, NicknameProblem) as problem:
-                st.error(str(problem))
+                st.error(as_text(problem))  # it may quote the nickname typed
             else:
                 _sign_in(student, token)
     st.caption("No passwords: your nickname and a return code keep your runs and quiz answers yours.")
