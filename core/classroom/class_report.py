@@ -50,7 +50,8 @@ def best_run_rows(best_runs: list[dict]) -> list[dict]:
     for run in best_runs:
         cfg = run["summary"].get("config", {})
         rows.append({
-            "student": run["nickname"], "test accuracy": round(100 * (run["test_accuracy"] or 0), 1),  # % like Train "run": run["label"],
+            "student": run["nickname"], "run": run["label"],
+            "test accuracy": round(100 * (run["test_accuracy"] or 0), 1),  # a percentage, as the Train page shows it
             "kind": run["kind"], "base": cfg.get("base"), "image size": cfg.get("image_size"),
             "epochs": f"{cfg.get('epochs1')} + {cfg.get('epochs2')}", "unfreeze": cfg.get("unfreeze"),
             "lr2": cfg.get("lr2"), "augment": cfg.get("augment"), "stopped": run["summary"].get("stopped"),
