@@ -85,7 +85,7 @@ def _quick_model() -> ActiveModel | None:
 
 
 def choose_model() -> ActiveModel | None:
-    trained = model_upload.uploaded_model() or _model_from_train_page()  # D: an uploaded .keras wins
+    trained = model_upload.uploaded_model() or _model_from_train_page()  # an uploaded .keras wins
     if trained is not None:
         return trained
     if not state.uses_quick_model():
@@ -152,7 +152,7 @@ def show_result(active: ActiveModel, memo: dict) -> None:
 
     st.plotly_chart(charts.top_guesses(prediction.top, prediction.sure), config=charts.PHONE_FRIENDLY,
                     width="stretch")
-    accuracy_panels.threshold(active, prediction)  # F: "not sure" below a confidence the student picks
+    accuracy_panels.threshold(active, prediction)  # "not sure" below a confidence the student picks
 
     ranked = [name for name, _ in sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])]
     target = st.selectbox("Show where the model looked for", ranked, key="predict_cam_class",

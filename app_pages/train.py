@@ -34,7 +34,7 @@ training_job.collect(run_history.record)  # a training that ended since the last
 st.subheader("1 · Your photos")
 seed = train_settings.seed()
 data_spec = train_data.photos_section(seed)
-accuracy_panels.near_duplicates(data_spec, seed)  # F: near-duplicate photos
+accuracy_panels.near_duplicates(data_spec, seed)  # near-duplicate photos
 
 st.subheader("2 · Settings")
 followed = training_job.running() or state.latest_result()  # after a refresh: that run's settings, not defaults

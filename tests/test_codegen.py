@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from conftest import ROOT, SHARED, is_share_of
 
-from core.lesson.codegen import SHEAR_FACTORS, emit_notebook, emit_script, sections
+from core.lesson.codegen import SHEAR_FACTORS, STEP_MARK, emit_notebook, emit_script, sections
 from core.training import AugmentConfig, TrainConfig
 
 TINY = TrainConfig(image_size=96, epochs1=1, epochs2=1, unfreeze=5, batch_size=8, augment=True)
@@ -73,14 +73,88 @@ def test_other_bases_use_their_own_preprocessing():
     assert "alpha=0.35" in emit_script(replace(TrainConfig(), base="mobilenet_v2_035"))
 
 
-def test_the_notebook_holds_the_same_code():
-    raw = emit_notebook(TINY, data_dir="photos")
+def _code_cells(raw: bytes) -> list:
     notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
     nbformat.validate(notebook)
-    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert notebook.cells[0].cell_type == "markdown"
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def test_the_notebook_holds_the_same_code_one_cell_per_lesson_step():
+    cells = _code_cells(emit_notebook(TINY, data_dir="photos"))
+    code = [re.sub(r"\A#@title .*\n", "", cell.source) for cell in cells]  # Colab's title of the folded cell
     assert code == [part.rstrip("\n") for part in sections(TINY, "photos")]
     assert "\n\n".join(code) + "\n" == emit_script(TINY, data_dir="photos")
-    assert notebook.cells[0].cell_type == "markdown"
+    steps = [cell.source for cell in cells if STEP_MARK in cell.source]
+    assert [re.findall(rf"{STEP_MARK} (\d+):", source) for source in steps] == [[str(n)] for n in range(1, 9)]
+    header, helpers = cells[0], cells[1]
+    assert STEP_MARK not in header.source + helpers.source and "def load_photo" in helpers.source
+    assert helpers.metadata["cellView"] == "form" and helpers.metadata["jupyter"]["source_hidden"]
+
+
+def _lesson_step_titles() -> dict[int, str]:
+    lesson = (SHARED / "lesson" / "lesson-2-transfer-learning.txt").read_text(encoding="utf-8")
+    return {int(n): title.strip() for n, title in re.findall(r"^# ── Step (\d+): (.*?) ──$", lesson, re.M)}
+
+
+@pytest.mark.parametrize("cfg", [TrainConfig(), replace(TrainConfig(), epochs2=0), replace(TINY, base="vgg16")])
+def test_the_steps_are_the_lessons_steps_1_to_8_in_order(cfg):
+    lesson = _lesson_step_titles()
+    assert sorted(lesson) == list(range(1, 9))
+    script = emit_script(cfg)
+    ours = {int(n): title.strip() for n, title in re.findall(rf"^{STEP_MARK} (\d+): (.*?) ──$", script, re.M)}
+    assert list(ours) == list(range(1, 9))
+    base = "MobileNetV2" if cfg.base == "mobilenet_v2" else "VGG16"
+    for n in range(1, 8):
+        assert ours[n] == lesson[n].replace("MobileNetV2", base), n
+    assert ours[8].startswith("Predict")
+    # The lesson's code reads first in order: no model code before Step 3, no training before Step 5.
+    assert script.index("keras.applications.") > script.index(f"{STEP_MARK} 3:")
+    assert script.index("model.fit(") > script.index(f"{STEP_MARK} 5:")
+
+
+SETTINGS = [  # (base, preprocessing choice, augment, augmentation ops)
+    ("mobilenet_v2", "model", False, AugmentConfig()), ("mobilenet_v2", "model", True, AugmentConfig()),
+    ("mobilenet_v2", "lesson", False, AugmentConfig()), ("mobilenet_v2", "lesson", True, AugmentConfig()),
+    ("vgg16", "model", True, AugmentConfig()), ("vgg16", "lesson", False, AugmentConfig()),
+    ("efficientnet_b0", "model", False, AugmentConfig()),
+    ("mobilenet_v2", "model", True, AugmentConfig(rotation=False, flip=False, zoom=False, shear=False)),
+]
+
+
+@pytest.mark.parametrize(("base", "preprocessing", "augment", "ops"), SETTINGS)
+def test_the_header_says_what_the_code_does(base, preprocessing, augment, ops):
+    script = emit_script(replace(TrainConfig(), base=base, preprocessing=preprocessing, augment=augment,
+                                 augment_ops=ops))
+    header = " ".join(ast.get_docstring(ast.parse(script)).split())
+    code = script[script.index(f"{STEP_MARK} 1:"):]
+    divides = "layers.Rescaling(1 / 255)" in code
+    assert ("not divided by 255" in header) == (not divides)
+    assert ("divided by 255 as in the lesson" in header) == divides
+    assert ("scaled to -1..1" in header) == ("layers.Rescaling(1 / 127.5, offset=-1)" in code)
+    assert ("BGR minus ImageNet's mean pixel, the way" in header) == ("rgb_to_bgr" in code)
+    assert ("rescales them inside itself" in header) == ("no scaling here" in code)
+    augments = "augment = keras.Sequential(" in code
+    assert augments == (augment and ops.any())
+    assert ("augmentation uses Keras 3 preprocessing layers" in header) == augments
+    assert ("no augmentation in this run" in header) == (not augments)
+    assert "layers.Lambda" not in code  # a Lambda would make a model.keras that Keras's safe mode refuses
+
+
+def test_cli_writes_a_valid_notebook_without_training(tmp_path):
+    target = tmp_path / "run.ipynb"
+    done = subprocess.run(
+        [sys.executable, "-m", "core.train", "--image-size", "128", "--epochs2", "0", "--preprocessing", "lesson",
+         "--emit-notebook", str(target)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    cells = _code_cells(target.read_bytes())
+    expected = _code_cells(emit_notebook(replace(TrainConfig(), image_size=128, epochs2=0, preprocessing="lesson")))
+    assert [cell.source for cell in cells] == [cell.source for cell in expected]
+    assert "IMG_SIZE = 128" in cells[0].source and "No phase 2" in "".join(cell.source for cell in cells)
+    assert "Epoch" not in done.stderr  # nothing was trained
+    refused = subprocess.run([sys.executable, "-m", "core.train", "--label-smoothing", "0.1", "--emit-notebook",
+                              str(tmp_path / "no.ipynb")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "label-smoothing" in refused.stderr and not (tmp_path / "no.ipynb").exists()
 
 
 @pytest.mark.slow

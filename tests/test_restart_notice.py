@@ -38,10 +38,9 @@ def test_what_a_sigkilled_server_left_is_removed_at_the_next_start(tmp_path, mon
     import signal
     import subprocess
     import sys
+    import tempfile
 
     from core.classroom.leftovers import clean_leftovers
-
-    import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # uploads made here go to tmp_path, nobody else's
     data = tmp_path / "data"
@@ -74,10 +73,10 @@ def test_the_runner_cleans_leftovers_when_the_server_starts(classroom):
 
 def test_predict_right_after_a_training_uses_its_model_without_visiting_train(monkeypatch):
     """The training ends while the student is on another page: Predict offers its model at once."""
+    import threading
+
     from core.classroom.runner import recipes
     from core.training import TrainConfig, TrainResult
-
-    import threading
 
     release = threading.Event()
 

@@ -204,7 +204,8 @@ def test_one_click_experiments_use_the_right_settings(page, fake_engine):
     assert [(r.kind, r.label) for r in runs] == [("transfer", "try lr = 1e-2 in phase 2"),
                                                  ("transfer", "Kiran: transfer learning"),
                                                  ("scratch", "Kiran: CNN from scratch")]
-    assert page.session_state[state.KIRAN] == {"scratch": 0.4, "transfer": 0.9, "epochs": 5, "size": 96}
+    assert page.session_state[state.KIRAN] == {"scratch": 0.4, "transfer": 0.9, "epochs": 5, "size": 96,
+                                                   "data": "tf_flowers"}
     assert page.session_state[state.LATEST_RESULT].config.image_size == 96  # Kiran's transfer model
     assert any("Kiran's experiment" in h.value for h in page.subheader)
 

@@ -19,7 +19,7 @@ from dataclasses import fields, replace
 
 import streamlit as st
 
-from core.classroom.runner import service
+from core.classroom.runner import server_result
 from core.inference import answer_or_not_sure, confidence_curve, point_at_threshold, threshold_words
 from core.photos import (
     TF_FLOWERS,
@@ -34,12 +34,12 @@ from core.photos import (
 from core.training import (
     PRESETS,
     Callbacks,
+    CrossValResult,
     TrainConfig,
     head_crossval,
     read_preset_benchmark,
     split_keeping_near_duplicates_together,
 )
-from core.training.crossval import CrossValResult
 from core.utils import accuracy_interval, difference_from_accuracies, interval_words, small_test_warning
 from ui import charts, server_measurement, state, thumbnails
 
@@ -84,7 +84,7 @@ def _whole_recipe_crossval() -> None:
     training queue, on the app's default settings) and everyone reads the result here."""
     st.markdown(f"**The whole recipe, {FOLDS} folds** (both phases; minutes per fold, so your teacher runs it once "
                 "for the class, on the app's default settings)")
-    found = service.server_result("crossval")
+    found = server_result("crossval")
     if found:
         names = {f.name for f in fields(CrossValResult)}
         _show_crossval(CrossValResult(**{k: v for k, v in found.items() if k in names}))

@@ -25,7 +25,7 @@ import streamlit as st
 from core.classroom import LoginRefused, NicknameProblem, Student
 from core.classroom.runner import runner, saved_runs, store
 from core.training import add_run
-from core.utils.safe_text import as_text
+from core.utils import as_text
 from ui import kiran, state
 
 TOKEN_PARAM = "s"
@@ -205,11 +205,11 @@ def connected() -> list[dict]:
 
 
 def pending_run_ids() -> set[int]:
-    """Runs of this tab's training that the Train page is about to file itself."""
-    from ui import training_job  # the Train page's job control imports this module
-
-    current = training_job.running()
-    return set(current.job.state.run_ids.values()) if current is not None else set()
+    """Runs of this tab's training (or the student's, started in another tab) that the Train page is about to
+    file itself."""
+    student = current_student()
+    job = state.training_job() or (runner().job_for(student.id) if student is not None else None)
+    return set(job.state.run_ids.values()) if job is not None else set()
 
 
 def mark_known(run_ids) -> None:

@@ -1,7 +1,8 @@
 """The Predict page's "load a model you saved" box: a ``.keras`` file made by this app, uploaded back.
 
-``core.engine.load_model`` checks the file before Keras reads it and loads it in safe mode: a file that is
-too big, not ours, damaged, or carries code (a ``Lambda`` layer...) is refused with a message and never runs.
+``core.inference.load_isolated`` checks the file before Keras reads it: a file that is too big, not ours, damaged,
+carries code (a ``Lambda`` layer...) or would cost more memory than the server allows is refused with a message
+and never runs. The model then runs in a memory-limited worker process, never in the server.
 The loaded model is kept per session (one at a time) under this module's own session-state key.
 """
 

@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-if TYPE_CHECKING:  # type names only: importing them here would load the engine for every page
-    from core.photos.report import DatasetReport
-    from core.photos.upload_area import UploadArea
-    from core.training import TrainResult
-    from core.training.history import RunRecord
-    from ui.training_job import Running as TrainingJob
+if TYPE_CHECKING:  # type names only: this module imports nothing of the app, so every ui module may use it
+    from core.classroom.runner import Job
+    from core.photos import DatasetReport, UploadArea
+    from core.training import RunRecord, TrainResult
 
 # Shared between pages.
 LATEST_RESULT = "latest_result"  # the newest TrainResult: Train writes, Predict / sidebar / Concept read
@@ -72,11 +70,12 @@ def record_quiz_score(correct: int, out_of: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------- Train page
-def training_job() -> TrainingJob | None:
+def training_job() -> Job | None:
+    """The training this tab follows (the queue's job: ``ui.training_job`` shows it)."""
     return st.session_state.get(JOB)
 
 
-def set_training_job(job: TrainingJob | None) -> None:
+def set_training_job(job: Job | None) -> None:
     if job is None:
         st.session_state.pop(JOB, None)
     else:
@@ -104,7 +103,7 @@ def set_kiran(comparison: dict) -> None:
 def upload_area() -> UploadArea:
     """This session's private folder for uploaded photos (made on first use, removed with the session)."""
     if UPLOAD_AREA not in st.session_state:
-        from core.photos.upload_area import UploadArea  # only when a student uploads
+        from core.photos import UploadArea  # only when a student uploads
 
         st.session_state[UPLOAD_AREA] = UploadArea()
     return st.session_state[UPLOAD_AREA]

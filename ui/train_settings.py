@@ -125,9 +125,11 @@ FOLLOWED_KEY = "train_settings_followed_run"
 def follow_run(cfg: TrainConfig | None) -> None:
     """A new session (a refresh, a reconnect) starts the form at the running (or last) run's settings, not at
     the heavy defaults: the next tap on Train then means what the student last chose. Once per session."""
-    if cfg is None or st.session_state.get(FOLLOWED_KEY):
+    if st.session_state.get(FOLLOWED_KEY):
         return
-    st.session_state[FOLLOWED_KEY] = True
+    st.session_state[FOLLOWED_KEY] = True  # even with no run yet: a run finished later must not reset the form
+    if cfg is None:
+        return
     values = {
         "train_base": cfg.base, "train_image_size": cfg.image_size, "train_epochs1": min(cfg.epochs1, EPOCHS_MAX),
         "train_epochs2": min(cfg.epochs2, EPOCHS_MAX), "train_unfreeze": cfg.unfreeze, "train_seed": cfg.seed,
