@@ -6,6 +6,8 @@ A thin view: ``core.photos.own_dataset`` does the work, ``ui.own_photos`` knows 
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core.photos import IMAGE_SUFFIXES, AddReport, OwnDatasetError, UploadError, megabytes
@@ -21,19 +23,24 @@ PICK_ROUND = "my_photos_pick_round"
 TIDY_ROUND = "my_photos_tidy_round"
 PAGE_KEY = "my_photos_page"
 PER_PAGE = 12
+FLASH_S = 20.0
 CAMERA, PICK, TIDY, EDIT = "📷 Camera", "🖼️ Pick photos", "🔎 Look and tidy", "✏️ Rename or delete"
 CAMERA_NAMES = {camera_facing.BACK: "📷 Back camera", camera_facing.FRONT: "🤳 Front camera"}
 PHOTO_TYPES = sorted(s.lstrip(".") for s in IMAGE_SUFFIXES)
 
 
 def flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
+    st.session_state[FLASH] = (kind, text, time.monotonic())
 
 
 def show_flash() -> None:
-    kind, text = st.session_state.pop(FLASH, (None, None))
-    if kind:
+    """What the last action did, for ``FLASH_S`` seconds: a rerun the student did not ask for (the sidebar's
+    heartbeat, another widget) must not wipe it before it was read."""
+    kind, text, made = st.session_state.get(FLASH, (None, None, 0.0))
+    if kind and time.monotonic() - made <= FLASH_S:
         getattr(st, kind)(text)
+    else:
+        st.session_state.pop(FLASH, None)
 
 
 def added_words(report: AddReport, where: str) -> tuple[str, str]:
