@@ -291,5 +291,5 @@ def test_kirans_experiment_trains_both_for_real(page):
     assert (transfer.kind, scratch.kind) == ("transfer", "scratch")
     comparison = at.session_state[state.KIRAN]
     assert comparison == {"scratch": scratch.test_accuracy, "transfer": transfer.test_accuracy, "epochs": 2,
-                          "size": kiran.IMAGE_SIZE}
+                          "size": kiran.IMAGE_SIZE, "data": transfer.settings["data"]}
     assert scratch.settings["image_size"] == transfer.settings["image_size"] == kiran.IMAGE_SIZE
