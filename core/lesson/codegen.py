@@ -291,7 +291,8 @@ def _head_step(cfg: TrainConfig) -> str:
     augment = ""
     if aug:
         augment = ("# LESSON: ImageDataGenerator(rotation_range=20, horizontal_flip=True, zoom_range=0.2, shear_range=0.1)\n"
-                   "# is deprecated (gone from Keras 3); these layers do the same inside the model, on training photos only.\n"
+                   "# is deprecated (Keras 3 has no such class; TensorFlow still offers it as tf.keras.preprocessing.image);\n"
+                   "# these layers do the same inside the model, on training photos only.\n"
                    "# The app itself makes a few augmented copies of each photo once and reuses them (faster on a CPU);\n"
                    "# here every epoch draws new ones, as the lesson does.\n"
                    "augment = keras.Sequential([\n" + "\n".join(aug) + '\n], name="augment")\n\n')
