@@ -18,6 +18,7 @@ from core.training import TrainConfig, feature_cache
 @pytest.mark.slow
 def test_the_features_are_made_once_then_found_on_disk(tmp_path, small_flowers, monkeypatch):
     monkeypatch.setenv("TLL_CACHE_DIR", str(tmp_path / "cache"))
+    feature_cache.clear_memory()  # a test earlier in this process may have read the same photos
     messages = []
     first = warm_start.prepare_features(96, messages.append, data=str(small_flowers))
     assert first == {"pooled": "cold", "cut": "cold"}  # the phase-1 vectors and the default cut
