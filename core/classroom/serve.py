@@ -44,7 +44,7 @@ def prepare_features(env: dict, sizes: list[int]) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m core.classroom", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
     parser.add_argument("--address", default="0.0.0.0", help="listen on (default: every network interface)")
     parser.add_argument("--no-qr", action="store_true", help="print the addresses without QR codes")

@@ -82,7 +82,7 @@ def evaluate_saved_model(model_path: str, folder: str, batch_size: int = 32) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate a saved Transfer Learning Lab model on a folder.")
+    parser = argparse.ArgumentParser(prog="python -m core.evaluate", description="Evaluate a saved Transfer Learning Lab model on a folder.")
     parser.add_argument("model", help="a .keras file saved by `python -m core.train --save`")
     parser.add_argument("folder", help="a folder of class sub-folders (or train/ val/ test/ folders)")
     parser.add_argument("--batch-size", type=int, default=32)
