@@ -84,3 +84,14 @@ def test_layer_bars_tell_every_state_apart_by_pattern_not_only_colour():
 def test_feature_map_grid_lays_maps_out_four_wide():
     fig = charts.feature_map_grid(np.zeros((8, 10, 10), np.float32))
     assert np.asarray(fig.data[0].z).shape == (2 * 10 + 4, 4 * 10 + 3 * 4)
+
+
+def test_class_names_a_student_typed_reach_plotly_as_text_not_its_html():
+    from ui import charts
+
+    names = ["<b>roses", "daisy & co"]
+    shown = ["&lt;b&gt;roses", "daisy &amp; co"]
+    assert list(charts.confusion_matrix([[1, 0], [0, 1]], names).data[0].x) == shown
+    assert list(charts.per_class_accuracy({n: {"accuracy": 0.5} for n in names}).data[0].y) == shown
+    assert list(charts.class_counts([{"class": n, "train": 1, "val": 1, "test": 1} for n in names]).data[0].x) == shown
+    assert list(charts.top_guesses([(names[0], 0.9), (names[1], 0.1)], True).data[0].y) == shown[::-1]

@@ -42,8 +42,15 @@ def learning_curves(epochs: list[dict], epochs1: int, metric: str = "accuracy") 
     return _layout(fig, metric.capitalize())
 
 
+def _typed(names) -> list[str]:
+    """Names a student typed, as plotly text: plotly reads a subset of HTML in labels (<b>, <span style=...>),
+    so a class folder called "<b>roses" would come out styled; entities show the characters as typed."""
+    return [str(n).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for n in names]
+
+
 def confusion_matrix(matrix: list[list[int]], class_names: list[str]) -> go.Figure:
     """Counts in every cell (the numbers carry the meaning; the shade only helps the eye)."""
+    class_names = _typed(class_names)
     fig = go.Figure(go.Heatmap(z=matrix, x=class_names, y=class_names, colorscale=colours.SEQUENTIAL, text=matrix,
                                texttemplate="%{text}", hovertemplate="true %{y}<br>predicted %{x}: %{z}<extra></extra>",
                                showscale=False))
@@ -57,7 +64,7 @@ def confusion_matrix(matrix: list[list[int]], class_names: list[str]) -> go.Figu
 def per_class_accuracy(per_class: dict[str, dict]) -> go.Figure:
     names = list(per_class)
     values = [per_class[n]["accuracy"] for n in names]
-    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=colours.BLUE,
+    fig = go.Figure(go.Bar(x=values, y=_typed(names), orientation="h", marker_color=colours.BLUE,
                            text=[f"{v:.0%}" for v in values], textposition="auto"))
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, "Accuracy per class (test photos)", height=60 + 40 * len(names))
@@ -67,7 +74,7 @@ def class_counts(rows: list[dict]) -> go.Figure:
     """Photos per class, stacked by split (each split its own colour and bar pattern)."""
     fig = go.Figure()
     for i, split in enumerate(("train", "val", "test")):
-        fig.add_trace(go.Bar(x=[r["class"] for r in rows], y=[r[split] for r in rows], name=split,
+        fig.add_trace(go.Bar(x=_typed(r["class"] for r in rows), y=[r[split] for r in rows], name=split,
                              marker=dict(color=colours.series(i), pattern_shape=colours.pattern(i))))
     fig.update_layout(barmode="stack")
     return _layout(fig, "Photos per class", height=300)
@@ -165,7 +172,7 @@ def latency_bars(names: list[str], ms: list[float], fast_ms: float) -> go.Figure
 # ---------------------------------------------------------------------------------------- Predict page
 def top_guesses(top: list[tuple[str, float]], sure: bool) -> go.Figure:
     """The model's top guesses; the best bar says in words whether the model is sure."""
-    names = [name for name, _ in top][::-1]  # plotly draws the first bar at the bottom
+    names = _typed(name for name, _ in top)[::-1]  # plotly draws the first bar at the bottom
     values = [p for _, p in top][::-1]
     best = colours.SURE if sure else colours.UNSURE
     marker = dict(color=[colours.OTHER] * (len(values) - 1) + [best],
