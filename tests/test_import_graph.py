@@ -267,3 +267,14 @@ def test_no_page_or_ui_module_imports_tensorflow_itself():
                 continue
             found += [f"{file}:{node.lineno} {module}" for module in sorted(modules & heavy)]
     assert found == []
+
+
+def test_core_never_imports_streamlit():
+    """core/ is plain Python + TensorFlow: whatever starts or talks to Streamlit lives in ui/ or app.py."""
+    found = []
+    for path in sorted(CORE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "streamlit"]
+    assert found == []

@@ -9,6 +9,7 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "class_report": ["best_run_rows", "quiz_csv", "quiz_per_question", "runs_csv"],
     "disk_space": ["CANNOT_SAVE", "ServerCannotSave", "space_banner"],
     "join": ["join_urls", "qr_png"],
+    "plain_http_hint": ["install_plain_http_hint"],
     "store": ["LoginRefused", "NicknameProblem", "Student"],
     "teacher_gate": ["server_gate", "teacher_code"],
 })

@@ -2,18 +2,17 @@
 
 A phone that sends plain HTTP to a TLS port gets an empty answer (Chrome: ERR_EMPTY_RESPONSE) and no hint.
 Streamlit serves through uvicorn on asyncio, whose TLS protocol (``asyncio.sslproto.SSLProtocol``) reads a
-connection's first bytes before the handshake. ``install()`` teaches it to look: a TLS handshake starts with the
+connection's first bytes before the handshake. ``install_plain_http_hint()`` teaches it to look: a TLS handshake starts with the
 byte 0x16; a connection that starts with an HTTP method instead is answered in plain HTTP with a redirect to the
 same address over https:// (and a line saying so), then closed. Everything else is left to TLS as before.
 
-``python -m core.classroom.plain_http_hint run app.py ...`` is ``streamlit run`` with this installed
+``python -m ui.streamlit_with_http_hint run app.py ...`` is ``streamlit run`` with this installed
 (``make classroom`` starts the server this way).
 """
 
 from __future__ import annotations
 
 import re
-import sys
 
 METHODS = (b"GET ", b"HEAD ", b"POST ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ")
 TLS_HANDSHAKE = 0x16
@@ -44,7 +43,7 @@ def redirect_response(request: bytes) -> bytes:
             f"Content-Length: {len(body.encode())}\r\nConnection: close\r\n\r\n{body}").encode()
 
 
-def install() -> None:
+def install_plain_http_hint() -> None:
     """Patch asyncio's server-side TLS protocol (once) to answer plain HTTP with ``redirect_response``."""
     from asyncio import sslproto
 
@@ -67,14 +66,3 @@ def install() -> None:
     buffer_updated.answers_plain_http = True
     sslproto.SSLProtocol.buffer_updated = buffer_updated
 
-
-def main() -> int:
-    install()
-    from streamlit.web.cli import main as streamlit_main
-
-    sys.argv[0] = "streamlit"
-    return streamlit_main(prog_name="streamlit")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,7 +21,7 @@ from core.utils.paths import PROJECT_ROOT
 
 def streamlit_command(port: int, address: str, cert, key) -> list[str]:
     # streamlit run, with plain http:// requests on this HTTPS port answered by a redirect (see the module)
-    return [sys.executable, "-m", "core.classroom.plain_http_hint", "run", str(PROJECT_ROOT / "app.py"),
+    return [sys.executable, "-m", "ui.streamlit_with_http_hint", "run", str(PROJECT_ROOT / "app.py"),
             "--server.address", address, "--server.port", str(port),
             "--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key),
             "--server.headless", "true", "--browser.gatherUsageStats", "false"]
