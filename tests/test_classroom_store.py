@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from core.classroom import store as store_module
+from core.classroom import database as store_module  # the schema and its migrations live there
 from core.classroom.store import LoginRefused, NicknameProblem, Store
 
 
