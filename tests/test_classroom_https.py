@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 
-import requests
-from conftest import ROOT
+from classroom_server import free_port, health, start
 from cryptography import x509
 
 from core.classroom import certificate
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_certificate_is_made_once_and_names_this_computer(tmp_path):
@@ -45,20 +34,12 @@ def test_the_teachers_own_certificate_needs_both_files(tmp_path, monkeypatch):
 
 def test_the_classroom_server_answers_over_https(tmp_path):
     port = free_port()
-    env = {**os.environ, "TLL_DATA_DIR": str(tmp_path / "data"), "TLL_TEACHER_CODE": "not printed anywhere"}
-    server = subprocess.Popen([sys.executable, "-m", "core.classroom", "--address", "127.0.0.1", "--port", str(port),
-                               "--no-qr", "--no-quick-model"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+    server = start(tmp_path / "data", port, "not printed anywhere", stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT, text=True)
     cert = tmp_path / "data" / "tls" / "cert.pem"
     try:
-        deadline, answer = time.monotonic() + 90, None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                # Checked against the self-made certificate itself: it is valid for 127.0.0.1.
-                answer = requests.get(f"https://127.0.0.1:{port}/_stcore/health", verify=str(cert), timeout=5)
-                break
-            except (requests.ConnectionError, OSError):
-                time.sleep(0.5)
+        # Checked against the self-made certificate itself: it is valid for 127.0.0.1.
+        answer = health(server, port, cert)
         assert answer is not None and answer.status_code == 200 and answer.text == "ok"
     finally:
         server.terminate()

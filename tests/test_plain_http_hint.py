@@ -3,15 +3,12 @@ to https:// (it used to be an empty answer), while TLS on the same port works as
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 
 import pytest
 import requests
-from conftest import ROOT
+from classroom_server import free_port, start
+from classroom_server import health as server_health
 
 from core.classroom.plain_http_hint import looks_like_plain_http, redirect_response
 
@@ -33,22 +30,12 @@ def test_the_redirect_keeps_host_and_path_and_refuses_odd_ones():
 
 @pytest.mark.slow
 def test_the_classroom_server_redirects_plain_http_and_still_speaks_https(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "TLL_DATA_DIR": str(tmp_path / "data"), "TLL_TEACHER_CODE": "maple-harbor-violin-quartz"}
-    server = subprocess.Popen([sys.executable, "-m", "core.classroom", "--address", "127.0.0.1", "--port", str(port),
-                               "--no-qr", "--no-quick-model"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    port = free_port()
+    server = start(tmp_path / "data", port, "maple-harbor-violin-quartz", stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     cert = tmp_path / "data" / "tls" / "cert.pem"
     try:
-        deadline, health = time.monotonic() + 90, None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                health = requests.get(f"https://127.0.0.1:{port}/_stcore/health", verify=str(cert), timeout=5)
-                break
-            except (requests.ConnectionError, OSError):
-                time.sleep(0.5)
+        health = server_health(server, port, cert)
         assert health is not None and health.text == "ok"
         plain = requests.get(f"http://127.0.0.1:{port}/predict", allow_redirects=False, timeout=10)
         assert plain.status_code == 301 and plain.headers["Location"] == f"https://127.0.0.1:{port}/predict"
