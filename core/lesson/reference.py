@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, replace
 
+from core.lesson.flowers_here import flowers_here
 from core.models import base_spec
 from core.photos import TF_FLOWERS, load_dataset
 from core.training import Callbacks, Progress, TrainConfig, train, train_from_scratch
@@ -64,12 +65,6 @@ class Figure:
     test_accuracy: float
     n_test: int
     seconds: float
-
-
-def _flowers_here() -> bool:
-    """True if the flowers are on disk already: looking up the reference must never start a download."""
-    exported = config.cache_dir() / "tf_flowers_export" / "test"
-    return exported.is_dir() or config.bundle_flowers_dir() is not None
 
 
 def _weights_identity() -> str:
@@ -111,7 +106,7 @@ def _fingerprint() -> str | None:
     if kept and time.monotonic() - kept[0] < KEY_SECONDS:
         return kept[1]
     fingerprint = None
-    if _flowers_here():
+    if flowers_here():  # looking up the reference must never start a download
         fingerprint = load_dataset(TF_FLOWERS, SEED).fingerprint()  # lists and hashes (memoised): no TensorFlow
     _key_memo[where] = (time.monotonic(), fingerprint)
     return fingerprint
