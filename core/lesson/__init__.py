@@ -11,6 +11,6 @@ __getattr__, __dir__, __all__ = public_names(__name__, {
     "feature_maps": ["FeatureMaps", "first_layer_feature_maps", "sample_flowers"],
     "flowers_here": ["FlowerCounts", "flower_counts"],
     "quiz": ["BONUS_QUESTIONS", "LESSON_QUESTIONS", "Question", "QuestionResult", "display_order", "feedback_message", "score", "shown_letter"],
-    "reference": ["REFERENCE", "SCALING", "cached_measurement", "reference_runner", "scaling_runner", "scaling_words", "settings_words"],
+    "reference": ["REFERENCE", "SCALING", "cached_measurement", "scaling_words", "settings_words"],
     "verdict": ["Needs", "decide"],
 })

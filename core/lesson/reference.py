@@ -218,44 +218,6 @@ def compute_scaling(callbacks: Callbacks | None = None) -> dict:
     return result
 
 
-class _Runner:
-    """At most one computation of a measurement per server process, shared by every student who asks."""
-
-    def __init__(self, work=None) -> None:
-        self._work = work or (lambda callbacks: compute(callbacks))
-        self._lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self.progress: Progress | None = None
-        self.error: str | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    def start(self) -> bool:
-        """Start computing in the background unless it already runs; True if this call started it."""
-        with self._lock:
-            if self.running:
-                return False
-            self.error, self.progress = None, None
-            self.thread = threading.Thread(target=self._run, name="reference run", daemon=True)
-            self.thread.start()
-            return True
-
-    def _run(self) -> None:
-        try:
-            self._work(Callbacks(on_progress=self._set_progress))
-        except Exception as error:  # noqa: BLE001 - shown on the page, never a crashed server
-            self.error = f"{type(error).__name__}: {error}"
-
-    def _set_progress(self, progress: Progress) -> None:
-        self.progress = progress
-
-
-reference_runner = _Runner()  # the reference run
-scaling_runner = _Runner(lambda callbacks: compute_scaling(callbacks))  # −1…1 against / 255
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.reference", description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="measure again even if a cached result exists")
