@@ -85,11 +85,15 @@ def test_computed_once_then_read_from_the_cache(tiny_reference):
 
 
 @pytest.mark.slow
-def test_the_background_runner_runs_once_and_reports_progress(tiny_reference):
-    runner = reference._Runner()
-    assert runner.start() is True
-    assert runner.start() is False  # a second student asking joins the same run
-    runner.thread.join(timeout=600)
-    assert not runner.running and runner.error is None
-    assert runner.progress is not None and runner.progress.fraction > 0.5
-    assert reference.cached_measurement() is not None
+def test_the_teachers_queue_runs_the_real_reference_once_and_reports_progress(tiny_reference, monkeypatch):
+    from core.classroom.runner import AlreadyTraining, service
+
+    monkeypatch.setenv("TLL_TRAINING_BACKEND", "thread")
+    job = service.start_server_job("reference")
+    with pytest.raises(AlreadyTraining):
+        service.start_server_job("reference")  # a second ask joins nothing new: one of each kind at a time
+    assert job.wait(600) and job.state.status == "done", job.state.error
+    assert job.state.progress is not None and job.state.progress.fraction > 0.5
+    kept = service.server_result("reference")
+    assert set(kept["figures"]) == {"scratch", "phase1", "phase2"}
+    assert reference.cached_measurement()["figures"] == kept["figures"]  # every page reads the same figures
