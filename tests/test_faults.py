@@ -10,6 +10,7 @@ import errno
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -44,11 +45,11 @@ def same(a: dict, b: dict) -> bool:
 
 
 def leftovers(cache: Path) -> list[str]:
-    """Anything in the feature folder that is not a committed entry or the lock file."""
+    """Anything in the feature folder that is not a committed entry or a lock file."""
     folder = cache / "features"
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.name != ".lock" and not (p / store.MANIFEST).is_file())
+    return sorted(p.name for p in folder.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock")) and not (p / store.MANIFEST).is_file())
 
 
 def from_disk(key: str):
@@ -401,3 +402,72 @@ def test_a_cache_folder_that_cannot_be_created_is_a_miss_and_a_note(tmp_path, mo
     notes = store.store("k", arrays(), {})
     assert len(notes) == 1 and "could not be saved" in notes[0]
     assert store.load("k") is not None  # from memory
+
+
+# ------------------------------------------------------------------------------- one computation per key
+
+
+def test_a_second_computation_of_the_same_key_waits_for_the_first(private_cache):
+    import threading
+
+    first_in, first_out, told = threading.Event(), threading.Event(), []
+    outcome = {}
+
+    def first():
+        with store.computing(["abc123"], lambda: False) as held:
+            outcome["first"] = held
+            first_in.set()
+            first_out.wait(10)
+
+    def second():
+        with store.computing(["abc123"], lambda: False, lambda: told.append(time.monotonic())) as held:
+            outcome["second"] = (held, time.monotonic())
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_in.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    time.sleep(1.0)
+    assert "second" not in outcome and len(told) == 1  # waiting, and said so once
+    released = time.monotonic()
+    first_out.set()
+    a.join(10), b.join(10)
+    assert outcome["first"] is True and outcome["second"][0] is True and outcome["second"][1] >= released
+
+
+def test_waiting_for_another_computation_ends_when_the_student_stops(private_cache):
+    with store.computing(["abc123"], lambda: False):
+        with store.computing(["abc123"], lambda: True) as held:
+            assert held is False
+
+
+@pytest.mark.slow
+def test_two_trainings_needing_the_same_features_compute_them_once(private_cache, tiny_photos, monkeypatch):
+    """The second waits while the first reads the photos through the frozen base, then loads what it stored."""
+    import threading
+
+    from core.training import Callbacks, feature_cache, train
+
+    inside, messages, results = threading.Event(), [], {}
+    real_compute = feature_cache._compute
+
+    def slow_compute(*args, **kwargs):
+        inside.set()
+        time.sleep(3.0)  # long enough for the second training to reach the cache and wait
+        return real_compute(*args, **kwargs)
+
+    monkeypatch.setattr(feature_cache, "_compute", slow_compute)
+
+    def run(name):
+        results[name] = train(tiny_config(tiny_photos), Callbacks(on_progress=lambda p: messages.append((name, p.message))))
+
+    a = threading.Thread(target=run, args=("a",))
+    a.start()
+    assert inside.wait(120)
+    b = threading.Thread(target=run, args=("b",))
+    b.start()
+    a.join(300), b.join(300)
+    assert results["a"].cache["cut"] == "cold" and results["b"].cache["cut"] == "warm"
+    assert ("b", feature_cache.WAITING_MESSAGE) in messages
+    np.testing.assert_allclose(history(results["b"]), history(results["a"]), rtol=1e-5)

@@ -30,6 +30,7 @@ from core.training.settings import AugmentConfig
 FEATURE_CACHE_VERSION = "1"
 MAX_CACHE_BYTES = 2_500_000_000  # a cut this low in the network is trained on photos instead
 BATCH = 32
+WAITING_MESSAGE = "Waiting for another training that is reading the same photos through the frozen base"
 TOO_BIG_NOTE = "The activations at this unfreeze depth are too big to keep on disk; they were not cached."
 
 
@@ -92,10 +93,35 @@ def cached_features(dataset: Dataset, split: BaseSplit, preprocess, request: Fea
     """
     keys = _keys(dataset, split, request)
     notes: list[str] = []
+    arrays = _load(keys, notes)
+    missing = [keys[name] for name, a in arrays.items() if a is None]
+    if not missing:
+        return _assemble(dataset, split, preprocess, request, tracker, keys, arrays, notes)
+    waited: list[bool] = []
+
+    def tell_waiting() -> None:
+        waited.append(True)
+        tracker.say(EXTRACT, WAITING_MESSAGE)
+
+    with feature_store.computing(missing, tracker.stop_requested, tell_waiting) as held:
+        if not held:
+            raise StopRequested
+        if waited:  # the other training has stored them by now (or failed: then this one computes them)
+            arrays = _load(keys, notes)
+        return _assemble(dataset, split, preprocess, request, tracker, keys, arrays, notes)
+
+
+def _load(keys: dict[str, str], notes: list[str]) -> dict[str, dict | None]:
     arrays: dict[str, dict | None] = {}
     for name, key in keys.items():
         arrays[name], found = feature_store.load_with_notes(key)
         notes += found
+    return arrays
+
+
+def _assemble(dataset: Dataset, split: BaseSplit, preprocess, request: FeatureRequest, tracker: ProgressTracker,
+              keys: dict[str, str], arrays: dict[str, dict | None], notes: list[str]) -> FeatureSet:
+    """What the cache held, and the missing parts computed now (and stored)."""
     states = {name: ("warm" if a is not None else "cold") for name, a in arrays.items()}
     working = dataset.copy()
     dropped: list[SkippedFile] = []

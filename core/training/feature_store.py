@@ -54,6 +54,7 @@ TEMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 STALE_TEMP_SECONDS = 24 * 3600  # a temporary folder this old belongs to a process that died
 _CRC_CHUNK = 64 * MB
+WAIT_POLL_S = 0.5
 
 _memory: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
 _memory_bytes: dict[str, int] = {}
@@ -149,6 +150,54 @@ def store(key: str, arrays: dict[str, np.ndarray], description: dict) -> list[st
         return _write_entry(key, arrays, description, size, budget)
     except OSError as error:
         return [_write_failed_note(error, size)]
+
+
+@contextmanager
+def computing(keys: list[str], give_up, on_wait=None):
+    """Hold the right to compute ``keys`` across processes: a second training that needs the same features
+    waits for the first one's (and then loads them) instead of computing them again beside it on the same cores.
+
+    Yields False if ``give_up()`` turned true while waiting (the student pressed Stop), else True. ``on_wait()``
+    is called once if another process holds one of the keys.
+    """
+    handles: list = []
+    try:
+        yield _hold(sorted({_lock_slot(key) for key in keys}), handles, give_up, on_wait)
+    finally:
+        for handle in handles:
+            handle.close()  # closing drops the lock
+
+
+def _lock_slot(key: str) -> str:
+    """One of a fixed few lock files (a key's last hex digits), so they never pile up; two keys sharing one only
+    take turns."""
+    return f".computing-{key[-2:]}.lock"
+
+
+def _hold(slots: list[str], handles: list, give_up, on_wait) -> bool:
+    if fcntl is None:
+        return True
+    told = False
+    try:
+        folder = root()
+        folder.mkdir(parents=True, exist_ok=True)
+        for slot in slots:
+            handle = open(folder / slot, "a+b")  # noqa: SIM115 - held until the end
+            handles.append(handle)
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if give_up():
+                        return False
+                    if on_wait and not told:
+                        on_wait()
+                        told = True
+                    time.sleep(WAIT_POLL_S)
+    except OSError:  # no lock files here (a read-only cache folder): compute without one, as before
+        return True
+    return True
 
 
 def clear_memory() -> None:

@@ -66,6 +66,12 @@ class ProgressTracker:
             remaining = sum(self.units[s] - self.done[s] for s in self.units)
             self.callbacks.on_progress(Progress(stage, fraction, max(0.0, remaining * rate), message))
 
+    def say(self, stage: str, message: str) -> None:
+        """A message without progress (waiting for something), at the fraction reached so far."""
+        if self.callbacks.on_progress:
+            fraction = min(1.0, sum(self.done.values()) / (sum(self.units.values()) or 1))
+            self.callbacks.on_progress(Progress(stage, fraction, None, message))
+
     def check_stop(self) -> None:
         if self.callbacks.should_stop and self.callbacks.should_stop():
             raise StopRequested
