@@ -165,6 +165,7 @@ class LessonJourneys(Journeys):
                 await self.settings(page, trainer, image_size)
         except Exception as error:  # noqa: BLE001 - counted; the class goes on
             trainer.errors.append(f"before Train: {type(error).__name__}: {str(error)[:300]}")
+            await evidence(page, trainer)
         ready.append(trainer)
         await go.wait()
         if trainer.errors:
@@ -177,8 +178,22 @@ class LessonJourneys(Journeys):
                 trainer.errors.append("exception box on the page")
         except Exception as error:  # noqa: BLE001
             trainer.errors.append(f"{type(error).__name__}: {str(error)[:300]}")
+        if trainer.errors:
+            await evidence(page, trainer)
         log(f"{trainer.name} ({trainer.kind}): {'result shown' if trainer.finished_page else trainer.errors}")
         return trainer
+
+
+async def evidence(page, trainer: Trainer) -> None:
+    """What the student saw when it went wrong: a screenshot in artifacts/ and the page's text in the log."""
+    try:
+        path = ROOT / "artifacts" / f"bench-lesson-{trainer.name}.png"
+        path.parent.mkdir(exist_ok=True)
+        await page.screenshot(path=str(path), full_page=True, timeout=60_000)
+        text = await page.locator('[data-testid="stMain"]').inner_text(timeout=30_000)
+        log(f"{trainer.name}: screenshot {path.relative_to(ROOT)}; the page said: {' '.join(text.split())[:600]}")
+    except Exception as error:  # noqa: BLE001 - evidence is a bonus, never a second failure
+        log(f"{trainer.name}: no screenshot ({type(error).__name__})")
 
 
 async def drive(args, base: str, trainers: list[Trainer]) -> float:
@@ -258,10 +273,18 @@ def main(args) -> int:
     server = classroom.start_server(port, work / "data", ["--warm-sizes", str(args.image_size)])
     sampler = Sampler(server.pid, args.browser_nice)
     sampler.start()
+    time.sleep(1.0)
+    server_before, workers_before = sampler.server_cpu(), sum(sampler.worker_cpu.values())  # the warm start's
     try:
         pressed = asyncio.run(drive(args, base, trainers))
+        cpu = {"server": sampler.server_cpu() - server_before,
+               "workers": sum(sampler.worker_cpu.values()) - workers_before,
+               "browser": sum(sampler.browser_cpu.values())}
     finally:
         classroom.stop_server(server, sampler)
+    wall = time.time() - pressed
+    log("CPU seconds from the class's arrival to the last result: " + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
+        + f" (browser nice {args.browser_nice}); {wall:.0f} s since Train was pressed, {os.cpu_count()} cores")
     figures = store_figures(work / "data", pressed)
     with sqlite3.connect(work / "data" / "classroom.sqlite3") as db:
         owners = dict(db.execute("SELECT nickname, id FROM students"))
