@@ -146,7 +146,9 @@ def free_port() -> int:
 
 def start_server(port: int, data: Path, extra: list[str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "TLL_DATA_DIR": str(data), "TLL_TEACHER_CODE": "bench-teacher-code",
-           "TF_CPP_MIN_LOG_LEVEL": "2", "TLL_NO_DOWNLOADS": "1", "TLL_RUN_LOG": str(data.parent / "runs.tsv")}
+           "TF_CPP_MIN_LOG_LEVEL": "2", "TLL_NO_DOWNLOADS": "1", "TLL_RUN_LOG": str(data.parent / "runs.tsv"),
+           # its own feature cache: what earlier runs on this machine left there would make trainings look fast
+           "TLL_CACHE_DIR": str(data.parent / "cache")}
     env.setdefault("TLL_OFFLINE_BUNDLE", str(BUNDLE))
     log_file = open(data.parent / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen([sys.executable, "-m", "core.classroom", "--address", "127.0.0.1", "--port",
