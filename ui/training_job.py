@@ -29,6 +29,9 @@ from core.training import TrainConfig, TrainResult
 from ui import charts, identity, state
 from ui.labels import RUN_LABELS, SCRATCH_LABEL
 
+WAITING_REFRESH_S = 3.0  # the place in the queue
+LIVE_REFRESH_S = 1.0  # the progress bar of a running training
+
 
 @dataclass
 class Running:
@@ -123,27 +126,29 @@ def _time_words(job: Job) -> str:
     return time_left_words(time_until_result(job))
 
 
-@st.fragment(run_every=3.0)
-def _waiting_panel() -> None:
-    """The place in the queue, every 3 seconds; the whole page reruns once the training starts."""
+def _job_panel(current: Running) -> None:
+    """The place in the queue while the training waits (every 3 s), then its progress bar (every second).
+
+    One fragment for both states (the same function at the same place keeps its id): when a full rerun swapped one
+    fragment for another, a timer tick in flight for the removed one could leave that page never updating again
+    (two of 30 pages in the class bench)."""
+    waiting = current.job.state.status == "waiting"
+    st.fragment(run_every=WAITING_REFRESH_S if waiting else LIVE_REFRESH_S)(_job_view)(
+        waiting, len(current.job.state.epochs))
+
+
+def _job_view(drawn_waiting: bool, epochs_drawn: int) -> None:
+    """Redraws only the queue place or the bar: 30 phones (and the server) do not re-render two charts every second.
+    The whole page reruns when the training starts, when an epoch ends (new curves) and when it all ends."""
     current = running()
     if current is None:
         return
-    if current.finished or current.job.state.status != "waiting":
+    waiting = current.job.state.status == "waiting"
+    if current.finished or waiting != drawn_waiting or len(current.job.state.epochs) != epochs_drawn:
         st.rerun(scope="app")
-    st.info(queue_message(*_queue_place(current.job.state)) + f" Your result: {_time_words(current.job)}.")
-
-
-@st.fragment(run_every=1.0)
-def _live_panel(epochs_drawn: int) -> None:
-    """The progress bar, every second; the whole page reruns when an epoch ends (new curves) or it all ends.
-
-    Redrawing only the bar keeps 30 phones (and the server) from re-rendering two charts every second."""
-    current = running()
-    if current is None:
+    if waiting:
+        st.info(queue_message(*_queue_place(current.job.state)) + f" Your result: {_time_words(current.job)}.")
         return
-    if current.finished or len(current.job.state.epochs) != epochs_drawn:
-        st.rerun(scope="app")
     progress = current.job.state.progress
     fraction = progress.fraction if progress else 0.0
     eta = f" · {_time_words(current.job)}"
@@ -159,11 +164,8 @@ def controls() -> None:
         if st.button("Stop", key="train_stop", help="Stops between batches and keeps what was trained so far "
                      "(inside a long step it stops within seconds and keeps nothing)."):
             current.job.stop()
-        if current.job.state.status == "waiting":
-            _waiting_panel()
-        else:
-            _live_panel(len(current.job.state.epochs))
-            _epoch_charts(current)
+        _job_panel(current)
+        _epoch_charts(current)
     error = state.training_error()
     if error and current is None:
         st.error(f"Training failed: {error}")
