@@ -23,6 +23,7 @@ from core.classroom.runner.recipes import RECIPES
 from core.inference import save_trained_model
 from core.photos import load_dataset
 from core.training import Callbacks, TrainConfig
+from core.utils.priority import lower_priority
 
 PROGRESS_EVERY_S = 0.25
 STOP_POLL_S = 0.3
@@ -97,18 +98,13 @@ def _relative(row: dict, folder: Path) -> dict:
     return dict(row)
 
 
-def _lower_priority(nice: int) -> None:
-    current = os.getpriority(os.PRIO_PROCESS, 0)
-    os.setpriority(os.PRIO_PROCESS, 0, max(current, nice))  # absolute: a reused worker is not lowered twice
-
-
 def train_task(job: dict, photos_box: list, fingerprint: str, source: str, mailbox) -> dict:
     """One job on a Ray worker, through the engine only; the models come back as ``.keras`` bytes."""
     sink = _Sink(mailbox, job["job_id"])
     node = socket.gethostname()
     sink.send("started", pid=os.getpid(), node=node)
     if job.get("nice"):
-        _lower_priority(int(job["nice"]))
+        lower_priority(int(job["nice"]))
     unknown = set(job["recipes"]) - set(RECIPES)
     if unknown:
         raise ValueError(f"unknown recipe(s): {sorted(unknown)}")

@@ -28,6 +28,7 @@ from core.classroom.runner.recipes import RECIPES, SERVER_RECIPES
 from core.inference import save_trained_model
 from core.photos import load_dataset
 from core.training import Callbacks, TrainConfig
+from core.utils.priority import lower_priority
 from core.utils.safe_text import student_error
 
 EVENTS_FD_VARIABLE = "TLL_WORKER_EVENTS_FD"
@@ -156,7 +157,7 @@ def run_fake(job: dict, events: Events, stop: threading.Event) -> None:
 def get_ready() -> None:
     """A warm worker (``LocalProcessBackend(warm=...)``) imports TensorFlow and the training code while it waits for its job: about
     half of a fresh process's time to its first batch."""
-    os.nice(WARM_NICE)  # as a training's worker: pages stay first (a process cannot raise its priority again)
+    lower_priority(WARM_NICE)  # as a training's worker: pages stay first (a process cannot raise its priority again)
     import core.training.learner  # noqa: F401 - Keras and TensorFlow
     import core.training.recipe  # noqa: F401
 
@@ -167,7 +168,7 @@ def main() -> int:
         get_ready()
     job = json.loads(sys.stdin.readline())
     if job.get("nice"):
-        os.nice(max(0, int(job["nice"]) - os.nice(0)))  # pages stay responsive while trainings share the CPU
+        lower_priority(int(job["nice"]))  # pages stay responsive while trainings share the CPU
     stop = threading.Event()
     threading.Thread(target=watch_stdin, args=(stop,), name="stdin watcher", daemon=True).start()
     events.send("started", pid=os.getpid(), node=socket.gethostname())
