@@ -99,3 +99,28 @@ def test_a_phases_first_epoch_costs_extra_once_and_the_steady_epochs_set_the_rat
     assert predicted_seconds({**LESSON, "epochs2": 5}, 700, costs) == pytest.approx(overhead + 2.0 + 2.8 + 17 + 28)
     assert predicted_seconds({**LESSON, "unfreeze": 60}, 700, costs) == pytest.approx(
         overhead + 2.0 + 2.8 + 2 * (17.0 + 63.0))  # twice the layers: twice both
+
+
+def test_a_cut_nobody_has_trained_adds_reading_the_photos_through_the_frozen_base():
+    flowers = {**LESSON, "data": "tf_flowers", "seed": 42, "preprocessing": "model"}
+    cold = run({**flowers, "unfreeze": 10}, [0.7] * 5, [3.5] * 10, 135.0)
+    cold["summary"]["timings"] = {"extract_features": 70.0}  # 0.1 s per training photo
+    costs = costs_from_runs([run(flowers, [0.7] * 5, [7.0] * 10, 100.0), cold])
+    assert costs.extract_photo[("mobilenet_v2", 224)] == pytest.approx(0.1)
+    assert costs.overhead_s == pytest.approx(26.5)  # the cold run's reading is not overhead: 135 - 70 - 38.5
+    on_disk = predicted_seconds(flowers, 700, costs)
+    assert predicted_seconds({**flowers, "unfreeze": 10}, 700, costs) < on_disk  # read before: no reading
+    fresh = {**flowers, "unfreeze": 60}
+    without_reading = predicted_seconds({**fresh, "data": "my photos"}, 700, costs)
+    assert predicted_seconds(fresh, 700, costs) == pytest.approx(without_reading + 70.0)
+    assert predicted_seconds({**fresh, "seed": 7}, 700, costs) == pytest.approx(without_reading + 70.0)  # other split
+    ahead = {("mobilenet_v2", 224, "model", 42, 60)}  # a training ahead in the queue reads them first
+    assert predicted_seconds(fresh, 700, costs, ahead) == pytest.approx(without_reading)
+    phase1_only = {**fresh, "epochs2": 0}
+    assert predicted_seconds(phase1_only, 700, costs) == predicted_seconds({**phase1_only, "data": "x"}, 700, costs)
+
+
+def test_reading_the_photos_unknown_at_this_size_means_estimating():
+    flowers = {**LESSON, "data": "tf_flowers", "seed": 42, "preprocessing": "model"}
+    costs = costs_from_runs([run(flowers, [0.7] * 5, [7.0] * 10, 100.0)])
+    assert predicted_seconds({**flowers, "unfreeze": 60}, 700, costs) is None

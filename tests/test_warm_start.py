@@ -61,11 +61,13 @@ def test_the_training_speed_is_timed_once_and_gives_the_first_estimates(tmp_path
     monkeypatch.setenv("TLL_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "data"
     folder.mkdir()
-    assert warm_start.calibrate(96, data=str(small_flowers), folder=folder)
+    assert warm_start.calibrate(96, data=str(small_flowers), folder=folder, reading_s=12.0)
     assert not warm_start.calibrate(96, data=str(small_flowers), folder=folder)  # found on disk: not again
     costs = costs_from_runs(read_calibration(folder))
-    lesson = TrainConfig(image_size=96).to_dict()
+    lesson = TrainConfig(image_size=96, data=str(small_flowers)).to_dict()
     alone = predicted_seconds(lesson, 700, costs)
     assert alone is not None and alone > 0  # both phases at the default cut have a cost now
+    n_train = sum(read_calibration(folder)[0]["summary"]["counts"]["train"].values())
+    assert costs.extract_photo[("mobilenet_v2", 96)] == pytest.approx(12.0 / n_train)  # a cut nobody trained yet
     two_at_once = predicted_seconds(lesson, 700, with_fallback(costs_from_runs([]), costs, slower=2))
     assert two_at_once == pytest.approx(2 * alone)

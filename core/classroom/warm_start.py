@@ -53,18 +53,22 @@ def prepare_features(size: int, on_progress=None, data: str = TF_FLOWERS) -> dic
     return {part: state for part, state in learner.prepare().items() if state in ("warm", "cold")}
 
 
-def calibrate(size: int, data: str = TF_FLOWERS, folder: Path | None = None) -> bool:
+def calibrate(size: int, data: str = TF_FLOWERS, folder: Path | None = None, reading_s: float | None = None) -> bool:
     """One short training (3 + 3 epochs at the default cut, on the features just prepared) timed on this computer
     and kept in the data folder: the time estimate's figures until the class's own trainings replace them.
-    False if this computer already has them for ``size``."""
+    ``reading_s``: what preparing those features took, counted as this training's own reading of the photos (the
+    estimate's figure for a cut nobody has trained yet). False if this computer already has them for ``size``."""
     path = (folder or data_dir()) / CALIBRATION_FILE
     if any(run.get("size") == size for run in read_calibration(path.parent)):
         return False
     started = time.perf_counter()
     # Three epochs a phase: the median is a steady epoch (a phase's first one also builds TensorFlow's graph).
     result = train(TrainConfig(image_size=size, data=data, epochs1=CALIBRATION_EPOCHS, epochs2=CALIBRATION_EPOCHS))
-    run = {"machine": machine(), "size": size, "summary": result.summary(),
-           "job_seconds": time.perf_counter() - started}
+    summary, job_seconds = result.summary(), time.perf_counter() - started
+    if reading_s:
+        summary["timings"] = {**summary.get("timings", {}), "extract_features": reading_s}
+        job_seconds += reading_s
+    run = {"machine": machine(), "size": size, "summary": summary, "job_seconds": job_seconds}
     others = []
     try:
         others = [r for r in json.loads(path.read_text()) if r.get("machine") != machine() or r.get("size") != size]
@@ -90,12 +94,13 @@ def main(argv=None) -> int:
                   flush=True)
             continue
         found = all(state == "warm" for state in states.values())
+        reading_s = None if found else time.perf_counter() - started
         what = "found on disk" if found else "made and stored"
         print(f"\r  Flower features at {size} px: {what} ({', '.join(sorted(states))}) in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
         try:
-            measured = calibrate(size)
+            measured = calibrate(size, reading_s=reading_s)
         except Exception as error:  # noqa: BLE001 - the estimate then waits for the class's first trainings
             print(f"  Could not time a training at {size} px ({error}).", flush=True)
             continue

@@ -16,6 +16,7 @@ from pathlib import Path
 from core.classroom.runner.time_estimate import (
     Costs,
     costs_from_runs,
+    features_identity,
     predicted_seconds,
     seconds_left,
     seconds_until_done,
@@ -53,10 +54,20 @@ def machine() -> str:
     return f"{socket.gethostname()}/{os.cpu_count()} CPUs"
 
 
-def predicted_total(job, costs: Costs) -> float | None:
+def predicted_total(job, costs: Costs, also_on_disk: set[tuple] = frozenset()) -> float | None:
     if list(job.spec.get("recipes", [])) != ["transfer"] or not job.spec.get("n_train"):
         return None  # Kiran's from-scratch run and the teacher's jobs are not in the history's terms
-    return predicted_seconds(job.spec["config"], int(job.spec["n_train"]), costs)
+    return predicted_seconds(job.spec["config"], int(job.spec["n_train"]), costs, also_on_disk)
+
+
+def features_before(jobs) -> set[tuple]:
+    """The features ``jobs`` (running, or ahead in the queue) store before a later job reads them."""
+    found = set()
+    for job in jobs:
+        identity = features_identity(job.spec.get("config") or {})
+        if identity is not None:
+            found |= {identity, (*identity[:-1], 0)}
+    return found
 
 
 def running_left(job, costs: Costs, now: float | None = None) -> float | None:
@@ -82,6 +93,7 @@ def time_until_result(job, store, runner) -> float | None:
     waiting = [j for j in queue if j.state.status == "waiting"]
     ahead = waiting[:waiting.index(job)] if job in waiting else []
     computing = [j.run_keys for j in running if j.run_keys]
-    ahead_totals = [0.0 if (j.run_keys and j.run_keys in computing) else predicted_total(j, costs) for j in ahead]
+    ahead_totals = [0.0 if (j.run_keys and j.run_keys in computing) else
+                    predicted_total(j, costs, features_before(running + ahead[:i])) for i, j in enumerate(ahead)]
     return seconds_until_done(ahead_totals, [running_left(j, costs, now) for j in running],
-                              predicted_total(job, costs), runner.running_limit())
+                              predicted_total(job, costs, features_before(running + ahead)), runner.running_limit())

@@ -6,6 +6,9 @@ per epoch and training photo for its (base, size, phase, unfrozen layers, augmen
 around the epochs (starting the worker, reading photos, evaluating, saving). A new training's time is the sum over
 its epochs plus that overhead; a waiting one adds the trainings ahead of it, shared among the free slots.
 
+A training whose frozen features are not on disk yet (an unfreeze depth nobody in the class has trained) first
+reads every photo through the frozen base: that costs what such a reading cost before, per training photo.
+
 With no earlier run of that kind, nothing is said ("estimating…") until the run itself has done 10% of its
 batches; then its own pace is extrapolated.
 """
@@ -37,6 +40,25 @@ class Costs:
     per_epoch_photo: dict[CostKey, float]
     overhead_s: float | None
     first_epoch_extra_s: dict[CostKey, float] = field(default_factory=dict)
+    # (base, image size) -> seconds per training photo to read all the photos through the frozen base
+    extract_photo: dict[tuple[str, int], float] = field(default_factory=dict)
+    features_on_disk: set[tuple] = field(default_factory=set)  # ``features_identity`` of the runs so far
+
+
+def features_identity(config: dict) -> tuple | None:
+    """Which cached features a training reads: the class's flowers under one seed, at one size and cut. None for a
+    student's own photos (their features are theirs; small sets read quickly)."""
+    if config.get("data") != "tf_flowers":
+        return None
+    phase2 = int(config.get("epochs2", 0)) > 0 and int(config.get("unfreeze", 0)) > 0
+    return (config.get("base", ""), int(config.get("image_size", 224)), config.get("preprocessing", "model"),
+            int(config.get("seed", 42)), int(config["unfreeze"]) if phase2 else 0)
+
+
+def _identities(config: dict) -> set[tuple]:
+    """What a finished training left on disk: its cut, and the pooled vectors (every cut stores them too)."""
+    identity = features_identity(config)
+    return set() if identity is None else {identity, (*identity[:-1], 0)}
 
 
 def epoch_keys(config: dict) -> dict[CostKey, int]:
@@ -59,12 +81,19 @@ def costs_from_runs(runs: list[dict]) -> Costs:
     """``runs``: computed runs, each ``{"summary": ..., "job_seconds": started to finished or None}``."""
     samples: dict[CostKey, list[float]] = {}
     extras: dict[CostKey, list[float]] = {}
+    extracts: dict[tuple[str, int], list[float]] = {}
     overheads = []
+    on_disk: set[tuple] = set()
     for run in runs:
         summary = run["summary"]
+        config, photos = summary.get("config") or {}, training_photos(summary)
+        on_disk |= _identities(config)
         if summary.get("stopped"):
             continue
-        config, photos = summary.get("config") or {}, training_photos(summary)
+        extract_s = float((summary.get("timings") or {}).get("extract_features") or 0.0)
+        if extract_s and not config.get("augment"):  # augmented views are extra readings
+            extracts.setdefault((config.get("base", ""), int(config.get("image_size", 224))), []).append(
+                extract_s / photos)
         by_phase: dict[str, list[float]] = {}
         for record in summary.get("history", []):
             by_phase.setdefault(record["phase"], []).append(float(record["seconds"]))
@@ -77,10 +106,11 @@ def costs_from_runs(runs: list[dict]) -> Costs:
             if len(seconds) > 1:
                 extras.setdefault(key, []).append(max(0.0, seconds[0] - steady))
         if run.get("job_seconds"):
-            overheads.append(max(0.0, run["job_seconds"] - sum(sum(s) for s in by_phase.values())))
+            overheads.append(max(0.0, run["job_seconds"] - extract_s - sum(sum(s) for s in by_phase.values())))
     return Costs({k: statistics.median(v) for k, v in samples.items()},
                  statistics.median(overheads) if overheads else None,
-                 {k: statistics.median(v) for k, v in extras.items()})
+                 {k: statistics.median(v) for k, v in extras.items()},
+                 {k: statistics.median(v) for k, v in extracts.items()}, on_disk)
 
 
 def with_fallback(measured: Costs, fallback: Costs, slower: float = 1.0) -> Costs:
@@ -92,7 +122,9 @@ def with_fallback(measured: Costs, fallback: Costs, slower: float = 1.0) -> Cost
     extra.update(measured.first_epoch_extra_s)
     overhead = measured.overhead_s if measured.overhead_s is not None else (
         None if fallback.overhead_s is None else fallback.overhead_s * slower)
-    return Costs(per_epoch, overhead, extra)
+    extract = {key: seconds * slower for key, seconds in fallback.extract_photo.items()}
+    extract.update(measured.extract_photo)
+    return Costs(per_epoch, overhead, extra, extract, measured.features_on_disk | fallback.features_on_disk)
 
 
 def epoch_cost(key: CostKey, costs: Costs, table: str = "per_epoch_photo") -> float | None:
@@ -112,13 +144,22 @@ def epoch_cost(key: CostKey, costs: Costs, table: str = "per_epoch_photo") -> fl
     return cost * key.unfreeze / depth
 
 
-def predicted_seconds(config: dict, n_train: int, costs: Costs) -> float | None:
-    """A whole training's seconds, start of the worker to saved model; None if a kind of epoch was never seen."""
+def predicted_seconds(config: dict, n_train: int, costs: Costs, also_on_disk: set[tuple] = frozenset()) -> float | None:
+    """A whole training's seconds, start of the worker to saved model; None if a kind of epoch was never seen.
+    ``also_on_disk``: features the trainings before this one will have stored by the time it starts."""
     per_epoch = {key: (epochs, epoch_cost(key, costs)) for key, epochs in epoch_keys(config).items()}
     if not per_epoch or costs.overhead_s is None or any(cost is None for _, cost in per_epoch.values()):
         return None
     first_epochs = sum(epoch_cost(key, costs, "first_epoch_extra_s") or 0.0 for key in per_epoch)
-    return costs.overhead_s + first_epochs + sum(epochs * cost * n_train for epochs, cost in per_epoch.values())
+    reading = 0.0
+    identity = features_identity(config)
+    if identity is not None and identity not in costs.features_on_disk | set(also_on_disk):
+        per_photo = costs.extract_photo.get(identity[:2])
+        if per_photo is None:
+            return None  # never read photos at this size here: its own pace will tell
+        reading = per_photo * n_train
+    return (costs.overhead_s + reading + first_epochs
+            + sum(epochs * cost * n_train for epochs, cost in per_epoch.values()))
 
 
 def seconds_left(predicted_total: float | None, elapsed: float, fraction: float) -> float | None:
