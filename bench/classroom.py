@@ -81,11 +81,11 @@ class Student:
 class Sampler(threading.Thread):
     """The server's memory and CPU, its training workers', and the browser's, twice a second."""
 
-    def __init__(self, server_pid: int, browser_nice: int = 10, browser_group: bool = False):
+    def __init__(self, server_pid: int, browser_nice: int = 10, browser_group: int | None = None):
         super().__init__(daemon=True)
         self.browser_nice = browser_nice
         # Playwright starts Chromium in a session of its own, and Linux shares the CPU between sessions before nice
-        # values count: without lowering that group, 30 pages weigh as much as the server and each training worker.
+        # values count: that group's nice (None: left as it is) decides how much the 30 pages weigh.
         self.browser_group = browser_group
         self.grouped: set[int] = set()
         self.server = psutil.Process(server_pid)
@@ -122,8 +122,8 @@ class Sampler(threading.Thread):
                         try:
                             if proc.nice() < self.browser_nice:  # phones render on their own CPUs in a class
                                 proc.nice(self.browser_nice)
-                            if self.browser_group and proc.pid not in self.grouped:
-                                Path(f"/proc/{proc.pid}/autogroup").write_text(str(self.browser_nice))
+                            if self.browser_group is not None and proc.pid not in self.grouped:
+                                Path(f"/proc/{proc.pid}/autogroup").write_text(str(self.browser_group))
                                 self.grouped.add(proc.pid)
                             times = proc.cpu_times()
                             self.browser_cpu[proc.pid] = times.user + times.system

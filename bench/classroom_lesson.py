@@ -9,10 +9,12 @@ The server is started as ``make classroom`` starts it (``python -m core.classroo
 at this image size before it listens, warm training workers, reuse of identical runs on) on 127.0.0.1, and each
 student is a Playwright context in one headless Debian Chromium reaching it as ``https://classroom.test:<port>``.
 Every student joins, opens the Train page and sets their settings; then the whole class presses Train at once.
-The harness (this script, the Playwright driver and Chromium's 30 pages, and Chromium's session group: Playwright
-starts it in a session of its own, which Linux would otherwise weigh like the server) runs at nice 19 (``--browser-nice``)
-and looks at each page once a second: in a class the pages render and the thumbs press on the students' phones,
-not on the server's cores, so the server and its training workers come first here too.
+The harness (this script, the Playwright driver and Chromium's 30 pages) runs at nice 19 (``--browser-nice``) and
+looks at each page once a second: in a class the pages render and the thumbs press on the students' phones, not on
+the server's cores. Linux shares the CPU between sessions before nice values count, and Playwright starts Chromium
+in a session of its own, so the server runs in its own session (as from a teacher's terminal) and the harness's and
+Chromium's sessions are lowered to nice ``HARNESS_GROUP_NICE`` = 5, the weight of one training: at 19 the 30 pages
+starved (no page showed a result in time); at 0 the pages took half of the two cores.
 The mix, by arrival order (student i: i % 3), for 30 students:
 
 - 10 train the lesson's defaults (5 + 10 epochs, top 30 unfrozen, phase-2 learning rate 1e-5);
@@ -61,6 +63,7 @@ PHASE1_ONLY = [(1, "1e-3"), (2, "1e-3"), (3, "1e-3"), (4, "1e-3"), (5, "1e-3"), 
                (3, "1e-2"), (3, "1e-4"), (10, "1e-3")]
 LESSON = {"epochs1": "5", "epochs2": "10", "unfreeze": "30", "lr1": "1e-3", "lr2": "1e-5"}
 ETA_AT = 0.10
+HARNESS_GROUP_NICE = 5
 STUCK_S = 60  # a page that has not shown a result the server finished this long ago is stuck
 FOLLOW_S = 3600  # a student waits this long for their result (the goal is the last one within 900 s)
 PAGE_JS = """() => {
@@ -308,14 +311,14 @@ def main(args) -> int:
     trainers = lesson_mix(args.students)
     log(f"starting the server (flower features at {args.image_size} px prepared first, warm workers)")
     server = classroom.start_server(port, work / "data", ["--warm-sizes", str(args.image_size)], own_session=True)
-    sampler = Sampler(server.pid, args.browser_nice, browser_group=True)
+    sampler = Sampler(server.pid, args.browser_nice, browser_group=HARNESS_GROUP_NICE)
     sampler.start()
     time.sleep(1.0)
     server_before, workers_before = sampler.server_cpu(), sum(sampler.worker_cpu.values())  # the warm start's
     # The harness (this thread, the Playwright driver and Chromium, which inherit it) comes after the server: in a
     # class the students' clicks and pages run on their phones, not on the server's two cores.
     os.setpriority(os.PRIO_PROCESS, 0, args.browser_nice)
-    lower_own_group(args.browser_nice)
+    lower_own_group(HARNESS_GROUP_NICE)
     try:
         pressed = asyncio.run(drive(args, base, trainers, work / "data"))
         cpu = {"server": sampler.server_cpu() - server_before,
@@ -324,6 +327,7 @@ def main(args) -> int:
     finally:
         classroom.stop_server(server, sampler)
     wall = time.time() - pressed
+    lower_own_group(0)  # the terminal this ran in gets its weight back
     log("CPU seconds from the class's arrival to the last result: " + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
         + f" (browser nice {args.browser_nice}); {wall:.0f} s since Train was pressed, {os.cpu_count()} cores")
     figures = store_figures(work / "data", pressed)
