@@ -7,7 +7,7 @@ from core.utils.lazy import public_names
 
 __getattr__, __dir__, __all__ = public_names(__name__, {
     "paths": ["PROJECT_ROOT", "cache_dir", "offline_bundle"],
-    "priority": ["group_nice", "lower_priority"],
+    "priority": ["lower_priority"],
     "safe_text": ["UnsafeName", "as_text", "csv_cell", "hide_paths", "name_problem", "normalise_name",
                   "student_error", "visible"],
     "stats": ["accuracy_interval", "difference_from_accuracies", "interval_words", "small_test_warning", "summary_fields"],
