@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.classroom.runner.backend import Backend, WorkerHandle
+from core.classroom.runner.start_order import start_order
 from core.training import EpochRecord, Progress
 from core.utils.wording import duration_words
 
@@ -72,6 +73,7 @@ class JobState:
     started: float | None = None
     finished: float | None = None
     node: str = ""
+    estimate_noted: bool = False  # its time left at 10% progress is in job_times.ESTIMATES_FILE
 
 
 @dataclass
@@ -130,14 +132,17 @@ class Runner:
     """The server's trainings. ``on_finished(job)`` runs (in the scheduler thread) when a job ends.
     ``backend``: a ``Backend``, or a function returning the one to use for the next job (the setting is read then).
     ``reuse(job)``: the results of identical finished runs (``{recipe: result}``, saved for the job's owner), or
-    None; asked when a job with ``run_keys`` is submitted and again whenever a job finishes."""
+    None; asked when a job with ``run_keys`` is submitted and again whenever a job finishes. ``predict(job)``: its
+    seconds, or None; with it, a class's burst of trainings starts in ``start_order``, else first come first."""
 
     def __init__(self, backend: Backend | Callable[[], Backend], work_dir: Path, max_running: int | None = None,
                  time_limit_s: float | None = None, on_finished: Callable[[Job], None] | None = None,
                  poll_s: float = 0.1, stop_grace_s: float = STOP_GRACE_S,
-                 reuse: Callable[[Job], dict | None] | None = None):
+                 reuse: Callable[[Job], dict | None] | None = None,
+                 predict: Callable[[Job], float | None] | None = None):
         self.backend = backend
         self.reuse = reuse
+        self.predict = predict
         self._reuse_due = False  # a job finished: waiting twins may now reuse its results
         self.work_dir = Path(work_dir)
         self.max_running = max_running or max_trainings()
@@ -167,6 +172,7 @@ class Runner:
             self._finished.pop(owner, None)
             if not self._finish_reused(job):
                 self._waiting.append(job)
+                self._reorder()
             self._refresh_places()
         self._wake.set()
         return job
@@ -258,6 +264,8 @@ class Runner:
                 for job in [j for j in self._waiting if j.run_keys]:
                     if self._finish_reused(job):
                         self._waiting.remove(job)
+            if self._waiting and len(self._running) < self.running_limit():
+                self._reorder()  # the estimate may know more now (a training just finished)
             while self._waiting and len(self._running) < self.running_limit():
                 job = self._next_startable()
                 if job is None:
@@ -268,6 +276,15 @@ class Runner:
                 self._start(job)
             self._refresh_places()
             self._forget_old()
+
+    def _reorder(self) -> None:
+        """The waiting jobs in the order they will start (``start_order``). Called with the lock held."""
+        if self.predict is None or len(self._waiting) < 2:
+            return
+        try:
+            self._waiting = start_order(self._waiting, self.predict, self.running_limit(), time.time())
+        except Exception:  # noqa: BLE001 - an estimate that fails leaves the queue first come, first served
+            log.exception("ordering the queue")
 
     def _next_startable(self) -> Job | None:
         """The first waiting job that is not a twin of a running one: a twin waits for its results instead."""

@@ -98,8 +98,14 @@ def runner() -> Runner:
             if not ray_address():  # a cluster's jobs folder is shared with the lab computers
                 clean_leftovers(data.folder)  # its job folders, photo copies and unpacked uploads (SIGKILL)
             _runner = Runner(lambda: make_backend(data), data.folder / "jobs", on_finished=persist,
-                             reuse=lambda job: identical_results(job, store()))
+                             reuse=lambda job: identical_results(job, store()), predict=predicted_duration)
         return _runner
+
+
+def predicted_duration(job: Job) -> float | None:
+    """A waiting training's seconds from start to result, as the time estimate predicts them (None: not yet known)."""
+    slots = _runner.running_limit() if _runner is not None else 1
+    return job_times.predicted_total(job, job_times.class_costs(store(), slots))
 
 
 def reset_for_tests(folder: Path | None = None) -> None:
