@@ -124,3 +124,20 @@ def test_reading_the_photos_unknown_at_this_size_means_estimating():
     flowers = {**LESSON, "data": "tf_flowers", "seed": 42, "preprocessing": "model"}
     costs = costs_from_runs([run(flowers, [0.7] * 5, [7.0] * 10, 100.0)])
     assert predicted_seconds({**flowers, "unfreeze": 60}, 700, costs) is None
+
+
+def test_the_time_left_shown_at_ten_percent_is_kept_once_per_training(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from core.classroom.runner.job_times import ESTIMATES_FILE, note_estimate
+    from core.training import Progress
+
+    job = SimpleNamespace(job_id="j1", state=SimpleNamespace(estimate_noted=False, progress=Progress("head", 0.05, None, "")))
+    note_estimate(job, 80.0, 100.0, tmp_path)
+    assert not (tmp_path / ESTIMATES_FILE).exists()  # before 10%: its own pace says too little
+    job.state.progress = Progress("head", 0.12, None, "")
+    note_estimate(job, 70.0, 104.0, tmp_path)
+    note_estimate(job, 60.0, 108.0, tmp_path)  # later looks are not the estimate at 10%
+    lines = (tmp_path / ESTIMATES_FILE).read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [{"job": "j1", "at": 104.0, "left": 70.0}]

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from core.classroom.runner.time_estimate import (
+    MIN_FRACTION,
     Costs,
     costs_from_runs,
     features_identity,
@@ -25,6 +26,7 @@ from core.classroom.runner.time_estimate import (
 
 HISTORY_TTL_S = 10.0
 CALIBRATION_FILE = "time_calibration.json"  # in the data folder, written by core.classroom.warm_start
+ESTIMATES_FILE = "time_estimates.jsonl"  # in the data folder: what each training's page said at 10% progress
 _lock = threading.Lock()
 _cached: dict = {"read": 0.0, "costs": None, "store": None}
 
@@ -76,6 +78,20 @@ def running_left(job, costs: Costs, now: float | None = None) -> float | None:
     return seconds_left(predicted_total(job, costs), elapsed, progress.fraction if progress else 0.0)
 
 
+def note_estimate(job, left: float | None, now: float, folder: Path) -> None:
+    """The time left a running training's page is shown when its progress first reaches 10%, kept once per job, so
+    the estimate can be checked against when the training really ended (``bench/classroom_lesson.py``)."""
+    progress = job.state.progress
+    if job.state.estimate_noted or progress is None or progress.fraction < MIN_FRACTION:
+        return
+    job.state.estimate_noted = True
+    try:
+        with open(folder / ESTIMATES_FILE, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"job": job.job_id, "at": now, "left": left}) + "\n")
+    except OSError:  # a full disk: the page goes on without the record
+        pass
+
+
 def time_until_result(job, store, runner) -> float | None:
     """Seconds until ``job``'s result: its time left while running, the queue ahead plus its own while waiting.
     None means "estimating…"."""
@@ -86,7 +102,9 @@ def time_until_result(job, store, runner) -> float | None:
     queue = runner.queue()
     running = [j for j in queue if j.state.status == "running"]
     if job in running:
-        return running_left(job, costs, now)
+        left = running_left(job, costs, now)
+        note_estimate(job, left, now, store.folder)
+        return left
     twin = next((j for j in running if job.run_keys and j.run_keys == job.run_keys), None)
     if twin is not None:  # it reuses that run's result when it ends
         return running_left(twin, costs, now)
