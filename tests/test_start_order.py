@@ -35,7 +35,7 @@ CLASS = [Waiting(f"s{i}", s) for i, s in enumerate([20, 130, 20, 80, 500, 20, 70
 
 
 def test_the_longest_start_at_once_and_the_quickest_beside_them():
-    order = start_order(CLASS, lambda job: job.seconds, slots=2, now=10.0)
+    order = start_order(CLASS, lambda job: job.seconds, slots=2, now=10.0).waiting
     assert sorted(j.name for j in order) == sorted(j.name for j in CLASS)  # every one, once
     assert order[0].seconds == 500 and order[1].seconds == 20
     longest_last = sorted(CLASS, key=lambda job: job.seconds)  # the worst first-come order: deep ones last
@@ -46,15 +46,25 @@ def test_the_longest_start_at_once_and_the_quickest_beside_them():
 
 
 def test_one_slot_or_too_few_to_choose_keeps_first_come_first_served():
-    assert start_order(CLASS, lambda job: job.seconds, slots=1, now=10.0) == CLASS
-    assert start_order(CLASS[:2], lambda job: job.seconds, slots=2, now=10.0) == CLASS[:2]
+    assert start_order(CLASS, lambda job: job.seconds, slots=1, now=10.0).waiting == CLASS
+    assert start_order(CLASS[:2], lambda job: job.seconds, slots=2, now=10.0).waiting == CLASS[:2]
 
 
 def test_a_long_wait_keeps_its_place_and_an_unknown_duration_starts_early():
     old = Waiting("old", 500, submitted=-ordering.AGING_S)
     new = Waiting("new size", None)
-    order = start_order([*CLASS[:5], old, new], lambda job: job.seconds, slots=2, now=1.0)
+    order = start_order([*CLASS[:5], old, new], lambda job: job.seconds, slots=2, now=1.0).waiting
     assert [j.name for j in order[:2]] == ["old", "new size"]
+
+
+def test_while_a_long_one_runs_in_the_long_lane_a_freed_slot_takes_the_shortest():
+    """The class bench's mistake: each freed slot took the longest left, so both ran deep trainings for minutes."""
+    order = start_order(CLASS, lambda job: job.seconds, slots=2, now=10.0, running=[(450.0, True)])
+    assert order.waiting[0].seconds == 20 and id(order.waiting[0]) not in order.long_lane
+    long_ones = [job.seconds for job in order.waiting if id(job) in order.long_lane]
+    assert long_ones and long_ones[0] == 500  # the long lane's next, once its runner ends
+    free = start_order(CLASS, lambda job: job.seconds, slots=2, now=10.0, running=[(450.0, False)])
+    assert free.waiting[0].seconds == 500  # nobody in the long lane: the freed slot becomes it
 
 
 def test_the_runner_starts_a_burst_in_that_order(tmp_path, monkeypatch):

@@ -95,6 +95,7 @@ class Job:
     handle: WorkerHandle | None = None
     outcome: str | None = None  # "done" or "failed", set just before on_finished runs
     reused: bool = False  # finished with an identical earlier run's results, without training
+    long_lane: bool = False  # started (or to start) in the slot that takes the longest trainings (start_order)
 
     @property
     def run_keys(self) -> dict:
@@ -282,7 +283,12 @@ class Runner:
         if self.predict is None or len(self._waiting) < 2:
             return
         try:
-            self._waiting = start_order(self._waiting, self.predict, self.running_limit(), time.time())
+            now = time.time()
+            running = [(max(0.0, (self.predict(job) or 0.0) - job.ran_s(now)), job.long_lane) for job in self._running]
+            order = start_order(self._waiting, self.predict, self.running_limit(), now, running)
+            self._waiting = order.waiting
+            for job in self._waiting:
+                job.long_lane = id(job) in order.long_lane
         except Exception:  # noqa: BLE001 - an estimate that fails leaves the queue first come, first served
             log.exception("ordering the queue")
 
