@@ -23,7 +23,8 @@ The mix, by arrival order (student i: i % 3), for 30 students:
 - 10 train phase 1 only, with different epochs or learning rates (``PHASE1_ONLY``).
 
 The JSON has exactly these fields: ``students``; ``errors`` (problems seen by students: a failed training, an
-exception box, a page that never showed its result); ``trainings_computed`` and ``trainings_reused`` (runs in the
+exception box, a page that never showed its result: not within 10 minutes of the server finishing it; a page over
+60 s late is logged as late, with a screenshot); ``trainings_computed`` and ``trainings_reused`` (runs in the
 store that were trained, or handed an identical earlier run's result); ``first_result_s``, ``median_result_s``,
 ``last_result_s`` (from the moment the class pressed Train to each student's job ending, server clock);
 ``queue_wait_max_s`` (submitted to started, from the store's jobs); ``eta_error_at_10pct`` (for each computed
@@ -65,7 +66,8 @@ PHASE1_ONLY = [(1, "1e-3"), (2, "1e-3"), (3, "1e-3"), (4, "1e-3"), (5, "1e-3"), 
 LESSON = {"epochs1": "5", "epochs2": "10", "unfreeze": "30", "lr1": "1e-3", "lr2": "1e-5"}
 ETA_AT = 0.10
 HARNESS_GROUP_NICE = 5
-STUCK_S = 60  # a page that has not shown a result the server finished this long ago is stuck
+LATE_S = 60  # a page this far behind its finished training is logged as late (with a screenshot)
+STUCK_S = 600  # and this far behind, it is stuck: an error (the bench's starved browser can lag a minute or two)
 FOLLOW_S = 3600  # a student waits this long for their result (the goal is the last one within 900 s)
 PAGE_JS = """() => {
     const bar = document.querySelector('[data-testid="stProgress"]');
@@ -95,6 +97,7 @@ class Trainer:
     pressed: float | None = None
     eta_sample: tuple[float, float | None] | None = None  # (when, seconds left shown) at 10%
     finished_page: bool = False
+    late_s: float | None = None  # how far behind the server its page was when first seen late
     errors: list[str] = field(default_factory=list)
 
 
@@ -175,8 +178,11 @@ class LessonJourneys(Journeys):
             ended = self.ended_on_server(trainer)
             if ended is not None and time.time() - ended > STUCK_S:
                 trainer.errors.append(f"the server finished this training {time.time() - ended:.0f} s ago; the page "
-                                      "still does not show it")
+                                      "never showed it")
                 return
+            if ended is not None and time.time() - ended > LATE_S and trainer.late_s is None:
+                trainer.late_s = time.time() - ended  # logged: this bench's browser shares the server's cores
+                await evidence(page, trainer)
             bar = seen["bar"]  # the bar comes and goes with reruns: no waiting for it
             if trainer.eta_sample is None and bar and bar["value"] is not None and float(bar["value"]) >= ETA_AT * 100:
                 trainer.eta_sample = (time.time(), seconds_shown(bar["text"]))
@@ -365,6 +371,8 @@ def main(args) -> int:
         "reused_identical": recompute_reused(runs, env),
     }
     page_lag(trainers, jobs, owners)
+    late = {t.name: round(t.late_s) for t in trainers if t.late_s is not None}
+    log(f"{len(late)} pages were over {LATE_S} s late showing a finished result (seconds behind): {late}")
     for trainer in trainers:
         for error in trainer.errors:
             log(f"error, {trainer.name}: {error}")
