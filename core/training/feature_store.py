@@ -28,22 +28,16 @@ import errno
 import json
 import os
 import shutil
-import threading
 import time
 import uuid
 import zlib
-from collections import OrderedDict
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from core.training import feature_locks, feature_memory
+from core.training.feature_memory import clear_memory, memory_usage  # noqa: F401 - part of this module's surface
 from core.utils import paths as config
-
-try:  # POSIX; elsewhere the atomic rename alone keeps entries whole
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
 
 MB = 1024 * 1024
 DEFAULT_DISK_MB = 2048
@@ -54,11 +48,7 @@ TEMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 STALE_TEMP_SECONDS = 24 * 3600  # a temporary folder this old belongs to a process that died
 _CRC_CHUNK = 64 * MB
-WAIT_POLL_S = 0.5
 
-_memory: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
-_memory_bytes: dict[str, int] = {}
-_memory_lock = threading.Lock()
 
 
 # ----------------------------------------------------------------------------------- settings
@@ -106,12 +96,7 @@ def load_with_notes(key: str) -> tuple[dict[str, np.ndarray] | None, list[str]]:
         folder = root() / key
     except OSError:  # the cache folder cannot even be created: nothing was saved there either
         folder = None
-    with _memory_lock:
-        if key in _memory:
-            _memory.move_to_end(key)
-            arrays = _memory[key]
-        else:
-            arrays = None
+    arrays = feature_memory.recall(key)
     if arrays is not None:
         if folder is not None:
             _touch(folder)  # used, even from memory: another process must not evict it as stale
@@ -128,14 +113,14 @@ def load_with_notes(key: str) -> tuple[dict[str, np.ndarray] | None, list[str]]:
             "and computed again."
         ]
     _touch(folder)
-    _remember(key, arrays)
+    feature_memory.remember(key, arrays, memory_budget())
     return arrays, []
 
 
 def store(key: str, arrays: dict[str, np.ndarray], description: dict) -> list[str]:
     """Keep ``arrays`` in memory and write them to disk; returns sentences for the run's notes (a
     failed write is reported there, never raised). ``arrays`` are made read-only: students share them."""
-    _remember(key, arrays)
+    feature_memory.remember(key, arrays, memory_budget())
     size = sum(int(np.asarray(a).nbytes) for a in arrays.values())
     budget = disk_budget()
     if budget == 0:
@@ -152,90 +137,14 @@ def store(key: str, arrays: dict[str, np.ndarray], description: dict) -> list[st
         return [_write_failed_note(error, size)]
 
 
-@contextmanager
 def computing(keys: list[str], give_up, on_wait=None):
-    """Hold the right to compute ``keys`` across processes: a second training that needs the same features
-    waits for the first one's (and then loads them) instead of computing them again beside it on the same cores.
-
-    Yields False if ``give_up()`` turned true while waiting (the student pressed Stop), else True. ``on_wait()``
-    is called once if another process holds one of the keys.
-    """
-    handles: list = []
-    try:
-        yield _hold(sorted({_lock_slot(key) for key in keys}), handles, give_up, on_wait)
-    finally:
-        for handle in handles:
-            handle.close()  # closing drops the lock
-
-
-def _lock_slot(key: str) -> str:
-    """One of a fixed few lock files (a key's last hex digits), so they never pile up; two keys sharing one only
-    take turns."""
-    return f".computing-{key[-2:]}.lock"
-
-
-def _hold(slots: list[str], handles: list, give_up, on_wait) -> bool:
-    if fcntl is None:
-        return True
-    told = False
-    try:
-        folder = root()
-        folder.mkdir(parents=True, exist_ok=True)
-        for slot in slots:
-            handle = open(folder / slot, "a+b")  # noqa: SIM115 - held until the end
-            handles.append(handle)
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if give_up():
-                        return False
-                    if on_wait and not told:
-                        on_wait()
-                        told = True
-                    time.sleep(WAIT_POLL_S)
-    except OSError:  # no lock files here (a read-only cache folder): compute without one, as before
-        return True
-    return True
-
-
-def clear_memory() -> None:
-    with _memory_lock:
-        _memory.clear()
-        _memory_bytes.clear()
-
-
-def memory_usage() -> int:
-    """Bytes held by the in-memory cache now."""
-    with _memory_lock:
-        return sum(_memory_bytes.values())
+    """Hold the right to compute ``keys`` across processes (``feature_locks.computing`` on this cache folder)."""
+    return feature_locks.computing(root(), keys, give_up, on_wait)
 
 
 def disk_usage() -> int:
     """Bytes held by committed entries on disk now (by their manifests)."""
     return sum(size for _, size, _ in _committed_entries(root()))
-
-
-# -------------------------------------------------------------------------------------- memory
-
-
-def _remember(key: str, arrays: dict[str, np.ndarray]) -> None:
-    for array in arrays.values():
-        if isinstance(array, np.ndarray):
-            array.setflags(write=False)  # shared between students: read-only
-    size = sum(int(np.asarray(a).nbytes) for a in arrays.values())
-    budget = memory_budget()
-    with _memory_lock:
-        _memory.pop(key, None)
-        _memory_bytes.pop(key, None)
-        if size > budget:
-            return  # the caller keeps its own reference for this run; we just don't hold it afterwards
-        _memory[key] = arrays
-        _memory_bytes[key] = size
-        while sum(_memory_bytes.values()) > budget:
-            oldest, _ = _memory.popitem(last=False)
-            _memory_bytes.pop(oldest, None)
 
 
 # ---------------------------------------------------------------------------------------- disk
@@ -281,7 +190,7 @@ def _write_entry(key: str, arrays: dict[str, np.ndarray], description: dict, siz
             json.dump(manifest, handle, indent=1, default=str)
             handle.flush()
             os.fsync(handle.fileno())
-        with _folder_lock(base):
+        with feature_locks.folder_lock(base):
             _evict(base, budget - size, keep=key)
             if final.exists() and not (final / MANIFEST).is_file():  # an unfinished or old-format entry
                 _trash(final)
@@ -360,7 +269,7 @@ def _touch(folder: Path) -> None:
 def _discard(folder: Path, inode: int) -> None:
     """Throw away a damaged entry, unless another process already replaced it with a good one."""
     try:
-        with _folder_lock(folder.parent):
+        with feature_locks.folder_lock(folder.parent):
             if os.stat(folder).st_ino != inode:
                 return
             _trash(folder)
@@ -449,25 +358,3 @@ def _tree_bytes(folder: Path) -> int:
 
 def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
-
-
-@contextmanager
-def _folder_lock(base: Path):
-    """An exclusive lock on the cache folder across processes (where ``flock`` exists)."""
-    handle = None
-    if fcntl is not None:
-        try:
-            handle = open(base / ".lock", "a+b")
-        except OSError:
-            try:
-                handle = open(base / ".lock", "rb")
-            except OSError:
-                handle = None  # cannot even read: nothing here can change anyway
-    try:
-        if handle is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        yield
-    finally:
-        if handle is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            handle.close()
