@@ -1,4 +1,5 @@
-"""Where cached feature arrays live: a bounded memory cache in front of a checked, budgeted disk cache.
+"""Where cached feature arrays live: a bounded memory cache (``feature_memory``) in front of a checked, budgeted
+disk cache; the locks across processes are ``feature_locks``.
 
 ``load(key)`` gives back exactly what ``store(key, arrays, ...)`` was given, or ``None`` (compute it
 again). Nothing this module does may stop a training:
