@@ -17,7 +17,7 @@ from core.classroom.runner.time_estimate import (
     MIN_FRACTION,
     Costs,
     costs_from_runs,
-    features_identity,
+    features_stored,
     predicted_seconds,
     seconds_left,
     seconds_until_done,
@@ -64,12 +64,7 @@ def predicted_total(job, costs: Costs, also_on_disk: set[tuple] = frozenset()) -
 
 def features_before(jobs) -> set[tuple]:
     """The features ``jobs`` (running, or ahead in the queue) store before a later job reads them."""
-    found = set()
-    for job in jobs:
-        identity = features_identity(job.spec.get("config") or {})
-        if identity is not None:
-            found |= {identity, (*identity[:-1], 0)}
-    return found
+    return set().union(*(features_stored(job.spec.get("config") or {}) for job in jobs))
 
 
 def running_left(job, costs: Costs, now: float | None = None) -> float | None:

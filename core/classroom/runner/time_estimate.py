@@ -55,7 +55,7 @@ def features_identity(config: dict) -> tuple | None:
             int(config.get("seed", 42)), int(config["unfreeze"]) if phase2 else 0)
 
 
-def _identities(config: dict) -> set[tuple]:
+def features_stored(config: dict) -> set[tuple]:
     """What a finished training left on disk: its cut, and the pooled vectors (every cut stores them too)."""
     identity = features_identity(config)
     return set() if identity is None else {identity, (*identity[:-1], 0)}
@@ -87,7 +87,7 @@ def costs_from_runs(runs: list[dict]) -> Costs:
     for run in runs:
         summary = run["summary"]
         config, photos = summary.get("config") or {}, training_photos(summary)
-        on_disk |= _identities(config)
+        on_disk |= features_stored(config)
         if summary.get("stopped"):
             continue
         extract_s = float((summary.get("timings") or {}).get("extract_features") or 0.0)
